@@ -1,0 +1,201 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/contact-enricher/contact-enricher/codec"
+	"github.com/contact-enricher/contact-enricher/pipeline/batchapi"
+)
+
+// emitChunk is how many contact events are written per acknowledged write.
+const emitChunk = 100
+
+// errNoLinks is a completed job with results but without download links.
+var errNoLinks = errors.New("completed job has results but no download link")
+
+// emit downloads the results of the completed job st and writes one
+// contact event per URL of j. A download that fails is retried with fresh
+// links; URLs answered by an earlier attempt are not written again. URLs
+// missing from the results are answered as not found.
+func (r *runner) emit(ctx context.Context, log *slog.Logger, j *job, st batchapi.Job) {
+	r.batcher.close(j)
+	answered := make(map[string]bool, len(j.urls))
+	for attempt := 1; ; attempt++ {
+		err := r.download(ctx, j, st, answered)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		class := r.classify("download", err)
+		if class == batchapi.ClassNotFound && st.ResultCount == 0 {
+			// A job with no results may carry a link that answers 404.
+			break
+		}
+		if attempt >= r.cfg.MaxDownloadAttempts {
+			log.Error("downloading results failed; dead-lettering the unanswered records", "attempts", attempt, "error", err)
+			r.deadLetterURLs(ctx, j, unanswered(j, answered), ReasonDownloadFailed,
+				fmt.Sprintf("results of batch %s could not be read after %d attempts: %v", st.BatchID, attempt, err))
+			return
+		}
+		log.Warn("downloading results failed; retrying with fresh links", "attempt", attempt, "error", err)
+		if sleepCtx(ctx, retryDelay(r.cfg.RetryBackoff, attempt)) != nil {
+			return
+		}
+		st = r.refreshLinks(ctx, log, st)
+	}
+
+	missing := unanswered(j, answered)
+	events := make([]codec.ContactEvent, 0, len(missing))
+	for _, url := range missing {
+		events = append(events, codec.NewContactEvent(url, nil, r.cfg.Fields, st.BatchID, r.now(), j.codecSources(url)))
+	}
+	if r.writeEvents(ctx, j, events) != nil {
+		return
+	}
+	log.Info("job emitted", "urls", len(j.urls), "in_results", len(j.urls)-len(missing), "missing_from_results", len(missing))
+}
+
+// refreshLinks asks for the job's status again, because each status call
+// returns freshly signed links. On error it keeps st.
+func (r *runner) refreshLinks(ctx context.Context, log *slog.Logger, st batchapi.Job) batchapi.Job {
+	next, err := r.api.Status(ctx, st.BatchID)
+	if err != nil {
+		r.classify("status", err)
+		log.Warn("refreshing download links failed", "error", err)
+		return st
+	}
+	return next
+}
+
+// download reads every results file of st and writes contact events for
+// the URLs not yet answered, marking them answered once written.
+func (r *runner) download(ctx context.Context, j *job, st batchapi.Job, answered map[string]bool) error {
+	links := st.DownloadURLs
+	if st.DownloadURL != "" {
+		links = []string{st.DownloadURL}
+	}
+	if len(links) == 0 {
+		if st.ResultCount == 0 {
+			return nil
+		}
+		return fmt.Errorf("batch %s: %w", st.BatchID, errNoLinks)
+	}
+	for i, link := range links {
+		if err := r.downloadFile(ctx, j, st, link, answered); err != nil {
+			return fmt.Errorf("reading results file %d of %d of batch %s: %w", i+1, len(links), st.BatchID, err)
+		}
+	}
+	return nil
+}
+
+func (r *runner) downloadFile(ctx context.Context, j *job, st batchapi.Job, link string, answered map[string]bool) error {
+	body, err := r.api.Download(ctx, link)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	results, err := codec.NewResultsReader(body, r.cfg.Results)
+	if err != nil {
+		return err
+	}
+	defer results.Close()
+
+	buffered := make(map[string]bool, emitChunk)
+	events := make([]codec.ContactEvent, 0, emitChunk)
+	flush := func() error {
+		if err := r.writeEvents(ctx, j, events); err != nil {
+			return err
+		}
+		for url := range buffered {
+			answered[url] = true
+		}
+		clear(buffered)
+		events = events[:0]
+		return nil
+	}
+	for {
+		res, err := results.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		url, ok := matchResult(j, res.Identifier)
+		if !ok {
+			r.log.Warn("results contain a URL that was not submitted; ignoring it", "batch_id", st.BatchID, "identifier", res.Identifier)
+			continue
+		}
+		if answered[url] || buffered[url] {
+			continue // the same identifier twice: the first line answers
+		}
+		buffered[url] = true
+		events = append(events, codec.NewContactEvent(url, res, r.cfg.Fields, st.BatchID, r.now(), j.codecSources(url)))
+		if len(events) == emitChunk {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// matchResult returns the URL of j that a results line answers. The API
+// returns each URL exactly as submitted; a different spelling of a
+// submitted URL is matched through its canonical form.
+func matchResult(j *job, identifier string) (string, bool) {
+	if _, ok := j.sources[identifier]; ok {
+		return identifier, true
+	}
+	canonical, err := codec.CanonicalProfileURL(identifier)
+	if err != nil {
+		return "", false
+	}
+	_, ok := j.sources[canonical]
+	return canonical, ok
+}
+
+func unanswered(j *job, answered map[string]bool) []string {
+	var out []string
+	for _, url := range j.urls {
+		if !answered[url] {
+			out = append(out, url)
+		}
+	}
+	return out
+}
+
+// writeEvents writes events until the write is acknowledged or ctx ends,
+// then marks the records they answer finished.
+func (r *runner) writeEvents(ctx context.Context, j *job, events []codec.ContactEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	for attempt := 1; ; attempt++ {
+		err := r.contacts.WriteContacts(ctx, events)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r.log.Warn("writing contact events failed; retrying", "job_id", j.id, "count", len(events), "attempt", attempt, "error", err)
+		if err := sleepCtx(ctx, retryDelay(r.cfg.RetryBackoff, attempt)); err != nil {
+			return err
+		}
+	}
+	r.metrics.contactEvents.Add(float64(len(events)))
+	for _, ev := range events {
+		for _, rec := range j.sources[ev.ProfileURL] {
+			r.tracker.finish(rec.source.Partition, rec.source.Offset)
+			r.metrics.recordsFinished.WithLabelValues(outcomeAnswered).Inc()
+		}
+	}
+	return nil
+}
