@@ -115,3 +115,11 @@ func (b *batcher) close(j *job) {
 		}
 	}
 }
+
+// recordCount returns how many records j holds, under the lock, because
+// records may still join j while it runs.
+func (b *batcher) recordCount(j *job) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return j.recordCount()
+}

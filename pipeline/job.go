@@ -58,7 +58,8 @@ func (j *job) add(url string, rec inputRecord) {
 	j.sources[url] = append(recs, rec)
 }
 
-// recordCount returns how many input records the job answers.
+// recordCount returns how many input records the job answers. While the
+// job is joinable, call it through batcher.recordCount.
 func (j *job) recordCount() int {
 	n := 0
 	for _, recs := range j.sources {

@@ -91,7 +91,7 @@ func (r *runner) submit(ctx context.Context, log *slog.Logger, j *job) (batchapi
 		if err == nil {
 			r.metrics.jobsSubmitted.Inc()
 			r.metrics.urlsSubmitted.Add(float64(len(j.urls)))
-			log.Info("job submitted", "batch_id", st.BatchID, "urls", len(j.urls), "records", j.recordCount(), "attempt", j.attempts)
+			log.Info("job submitted", "batch_id", st.BatchID, "urls", len(j.urls), "records", r.batcher.recordCount(j), "attempt", j.attempts)
 			return st, nil
 		}
 		class := r.classify("submit", err)
