@@ -24,9 +24,9 @@ import (
 // call with the status finalStatus returns. Hooks left nil accept.
 type fakeAPI struct {
 	mu          sync.Mutex
-	submitErr   func(n int) error              // error of the nth submit, 1-based
-	finalStatus func(n int) string             // status of the nth job; default completed
-	lines       func(urls []string) []string   // results lines of a job; default one found line per URL
+	submitErr   func(n int) error               // error of the nth submit, 1-based
+	finalStatus func(n int) string              // status of the nth job; default completed
+	lines       func(urls []string) []string    // results lines of a job; default one found line per URL
 	body        func(n int, full []byte) []byte // body of the nth download; default the full body
 	submits     [][]string
 	downloads   int
