@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/contact-enricher/contact-enricher/pipeline"
@@ -217,7 +218,7 @@ func checkTopics(ctx context.Context, cfg pipeline.Config) error {
 	for _, t := range topics {
 		d, ok := details[t]
 		switch {
-		case !ok:
+		case !ok, errors.Is(d.Err, kerr.UnknownTopicOrPartition):
 			errs = append(errs, fmt.Errorf("topic %s: not found; create it before starting", t))
 		case d.Err != nil:
 			errs = append(errs, fmt.Errorf("topic %s: %w", t, d.Err))
