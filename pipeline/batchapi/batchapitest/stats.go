@@ -1,0 +1,37 @@
+package batchapitest
+
+import "maps"
+
+// Stats are counters of what the simulator saw, for tests to assert on.
+// Request counters count every request that reached the endpoint, whatever
+// the response. [Server.Stats] returns a copy that the caller owns.
+type Stats struct {
+	Jobs              int            // accepted submits
+	URLsSubmitted     int            // URLs in accepted submits, duplicates included
+	SubmissionsPerURL map[string]int // occurrences of each URL, spelled as submitted, in accepted submits
+	PeakActiveJobs    int            // max active jobs right after an accepted submit, the new job included
+	Responses429      int            // submits rejected because every job slot was taken
+
+	// DuplicateActiveSubmissions counts URLs submitted while another active
+	// job held the same URL; a URL repeated within one submit does not count.
+	DuplicateActiveSubmissions int
+
+	StatusCalls int // requests to GET /batch/{id}
+	ListCalls   int // requests to GET /batch
+	Downloads   int // requests for results files
+
+	// DownloadsWithAPIKey counts results-file requests that carried an
+	// Authorization header, which a client should never send there.
+	DownloadsWithAPIKey int
+
+	WebhooksSent int // webhook deliveries the receiver acknowledged with 2xx
+}
+
+// Stats returns a copy of the counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stats
+	st.SubmissionsPerURL = maps.Clone(s.stats.SubmissionsPerURL)
+	return st
+}
