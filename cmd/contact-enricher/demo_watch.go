@@ -90,11 +90,7 @@ func (w *demoWatcher) wait(ctx context.Context, timeout time.Duration, runErr <-
 // committedLag returns how many records of topic lie past the group's
 // committed offsets; a partition without a commit counts from its start.
 func committedLag(ctx context.Context, adm *kadm.Client, group, topic string) (int64, error) {
-	ends, err := adm.ListEndOffsets(ctx, topic)
-	if err != nil {
-		return 0, err
-	}
-	starts, err := adm.ListStartOffsets(ctx, topic)
+	starts, ends, err := offsetRange(ctx, adm, topic)
 	if err != nil {
 		return 0, err
 	}
@@ -103,16 +99,13 @@ func committedLag(ctx context.Context, adm *kadm.Client, group, topic string) (i
 		return 0, err
 	}
 	var lag int64
-	ends.Each(func(end kadm.ListedOffset) {
-		from := int64(0)
-		if s, ok := starts.Lookup(topic, end.Partition); ok {
-			from = s.Offset
-		}
-		if c, ok := committed.Lookup(topic, end.Partition); ok && c.Err == nil && c.At >= 0 {
+	for p, end := range ends {
+		from := starts[p]
+		if c, ok := committed.Lookup(topic, p); ok && c.Err == nil && c.At >= 0 {
 			from = c.At
 		}
-		lag += end.Offset - from
-	})
+		lag += end - from
+	}
 	return lag, nil
 }
 
@@ -123,20 +116,35 @@ func topicRecords(ctx context.Context, brokers []string, topic string) (int64, e
 		return 0, err
 	}
 	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	ends, err := adm.ListEndOffsets(ctx, topic)
-	if err != nil {
-		return 0, err
-	}
-	starts, err := adm.ListStartOffsets(ctx, topic)
+	starts, ends, err := offsetRange(ctx, kadm.NewClient(cl), topic)
 	if err != nil {
 		return 0, err
 	}
 	var n int64
-	ends.Each(func(end kadm.ListedOffset) {
-		if s, ok := starts.Lookup(topic, end.Partition); ok {
-			n += end.Offset - s.Offset
-		}
-	})
+	for p, end := range ends {
+		n += end - starts[p]
+	}
 	return n, nil
+}
+
+// offsetRange returns the start and end offset of each partition of topic.
+func offsetRange(ctx context.Context, adm *kadm.Client, topic string) (starts, ends map[int32]int64, err error) {
+	listedEnds, err := adm.ListEndOffsets(ctx, topic)
+	if err == nil {
+		err = listedEnds.Error()
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("listing end offsets of %s: %w", topic, err)
+	}
+	listedStarts, err := adm.ListStartOffsets(ctx, topic)
+	if err == nil {
+		err = listedStarts.Error()
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("listing start offsets of %s: %w", topic, err)
+	}
+	starts, ends = make(map[int32]int64), make(map[int32]int64)
+	listedEnds.Each(func(o kadm.ListedOffset) { ends[o.Partition] = o.Offset })
+	listedStarts.Each(func(o kadm.ListedOffset) { starts[o.Partition] = o.Offset })
+	return starts, ends, nil
 }
