@@ -12,12 +12,13 @@ const JobStateVersion = 1
 
 // Job statuses recorded in the job-state topic.
 const (
-	JobIntent    = "intent"    // about to POST; no batch id yet
-	JobSubmitted = "submitted" // the API accepted the job; BatchID set
-	JobCompleted = "completed" // the API reports completed; outputs not yet written
-	JobFailed    = "failed"    // the API reports failed; may be resubmitted
-	JobEmitted   = "emitted"   // every contact event of the job is written
-	JobAbandoned = "abandoned" // given up; its events were dead-lettered
+	JobIntent     = "intent"     // batched, waiting for an API slot; not sent yet
+	JobSubmitting = "submitting" // about to POST: after a crash the job may exist without its batch id
+	JobSubmitted  = "submitted"  // the API accepted the job; BatchID set
+	JobCompleted  = "completed"  // the API reports completed; outputs not yet written
+	JobFailed     = "failed"     // the API reports failed; may be resubmitted
+	JobEmitted    = "emitted"    // every contact event of the job is written
+	JobAbandoned  = "abandoned"  // given up; its events were dead-lettered
 )
 
 // ErrUnsupportedJobStateVersion is wrapped by UnmarshalJobState for a
@@ -27,18 +28,22 @@ var ErrUnsupportedJobStateVersion = errors.New("unsupported job state version")
 
 // JobState is one record of the job-state topic, keyed by JobID.
 type JobState struct {
-	Version   int                 `json:"version"`
-	JobID     string              `json:"job_id"`
-	BatchID   string              `json:"batch_id,omitempty"`
-	Status    string              `json:"status"`
-	Fields    []string            `json:"fields"`
-	URLs      []string            `json:"urls"`    // canonical profile URLs, as submitted
-	Sources   map[string][]Source `json:"sources"` // canonical URL -> input records it answers
-	Owner     string              `json:"owner,omitempty"`
-	Attempts  int                 `json:"attempts"`
-	Error     string              `json:"error,omitempty"`
-	CreatedAt time.Time           `json:"created_at"`
-	UpdatedAt time.Time           `json:"updated_at"`
+	Version int                 `json:"version"`
+	JobID   string              `json:"job_id"`
+	BatchID string              `json:"batch_id,omitempty"`
+	Status  string              `json:"status"`
+	Fields  []string            `json:"fields"`
+	URLs    []string            `json:"urls"`    // canonical profile URLs, as submitted
+	Sources map[string][]Source `json:"sources"` // canonical URL -> input records it answers
+	Owner   string              `json:"owner,omitempty"`
+	// Epoch counts changes of owner. A replica that adopts the job writes
+	// Epoch+1; in log order the first such record wins, and records of an
+	// earlier epoch are ignored.
+	Epoch     int       `json:"epoch"`
+	Attempts  int       `json:"attempts"`
+	Error     string    `json:"error,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Marshal encodes the record. A zero Version is written as
@@ -87,7 +92,7 @@ func (s JobState) validate() error {
 		return errors.New("missing job_id")
 	}
 	switch s.Status {
-	case JobIntent, JobSubmitted, JobCompleted, JobFailed, JobEmitted, JobAbandoned:
+	case JobIntent, JobSubmitting, JobSubmitted, JobCompleted, JobFailed, JobEmitted, JobAbandoned:
 		return nil
 	}
 	return fmt.Errorf("unknown status %q", s.Status)

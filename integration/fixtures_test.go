@@ -136,7 +136,8 @@ func (e *env) run(t *testing.T) {
 		BatchSize: 40, Linger: 100 * time.Millisecond, PollInterval: 30 * time.Millisecond,
 		RetryBackoff: 20 * time.Millisecond, CommitInterval: 50 * time.Millisecond,
 		SessionTimeout: 10 * time.Second, HeartbeatInterval: time.Second,
-	}, pipeline.Deps{API: api, Contacts: contacts, DeadLetters: dead})
+		StateTopic: uniqueName("contact-enricher-jobs"), StateReplicationFactor: 1,
+	}, pipeline.Deps{API: api, Contacts: contacts, DeadLetters: dead, Admin: admin(t, e.brokers)})
 	if err != nil {
 		t.Fatal(err)
 	}

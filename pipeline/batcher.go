@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/contact-enricher/contact-enricher/codec"
 )
 
 // batcher groups canonical URLs into jobs of up to size distinct URLs. A
@@ -122,4 +124,49 @@ func (b *batcher) recordCount(j *job) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return j.recordCount()
+}
+
+// sourcesOf returns the output form of every record j holds.
+func (b *batcher) sourcesOf(j *job) map[string][]codec.Source {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make(map[string][]codec.Source, len(j.sources))
+	for url := range j.sources {
+		out[url] = j.codecSources(url)
+	}
+	return out
+}
+
+// remove takes urls out of j and returns their records.
+func (b *batcher) remove(j *job, urls map[string]string) map[string][]inputRecord {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make(map[string][]inputRecord, len(urls))
+	kept := j.urls[:0:0]
+	for _, u := range j.urls {
+		if _, drop := urls[u]; !drop {
+			kept = append(kept, u)
+			continue
+		}
+		out[u] = j.sources[u]
+		delete(j.sources, u)
+		if b.byURL[u] == j {
+			delete(b.byURL, u)
+		}
+	}
+	j.urls = kept
+	return out
+}
+
+// join adds rec to the job of this replica that holds url, if one does,
+// and reports whether it did.
+func (b *batcher) join(url string, rec inputRecord) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	j := b.byURL[url]
+	if j == nil {
+		return false
+	}
+	j.add(url, rec)
+	return true
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -34,9 +35,30 @@ type Config struct {
 	// GroupID is the consumer group of the input topic (Kafka property
 	// group.id). Default: "contact-enricher".
 	GroupID string
-	// Dialer opens the consumer's connections (TLS, SASL). Default:
+	// Dialer opens the readers' connections (TLS, SASL). Default:
 	// kafka.DefaultDialer.
 	Dialer *kafka.Dialer
+	// Transport carries the job-state writer's and the result reads'
+	// requests (TLS, SASL). Default: kafka.DefaultTransport.
+	Transport kafka.RoundTripper
+
+	// StateTopic records every job's transitions, keyed by job id. It is
+	// created when missing: compacted, one partition. Default:
+	// "contact-enricher.jobs".
+	StateTopic string
+	// StateReplicationFactor is the replication factor of a created state
+	// topic; -1 takes the broker's default. Default: -1.
+	StateReplicationFactor int16
+	// ReplicaID names this replica as the owner of its jobs. A replica
+	// restarted with the same id resumes its jobs at once; others are
+	// adopted when their lease expires. Default: the host name.
+	ReplicaID string
+	// LeaseTimeout is how long a job's owner may write nothing before
+	// another replica adopts the job. Default: 60s.
+	LeaseTimeout time.Duration
+	// Freshness is how long a result answers the same URL again instead of
+	// a new submission. Default: 720h (30 days).
+	Freshness time.Duration
 
 	// Fields are the contact kinds requested from the API. Default:
 	// business_email and personal_contact_info.
@@ -92,6 +114,13 @@ type Config struct {
 
 func (c *Config) setDefaults() {
 	setDefault(&c.GroupID, "contact-enricher")
+	setDefault(&c.StateTopic, "contact-enricher.jobs")
+	setDefault(&c.StateReplicationFactor, -1)
+	setDefault(&c.LeaseTimeout, 60*time.Second)
+	setDefault(&c.Freshness, 30*24*time.Hour)
+	if c.ReplicaID == "" {
+		c.ReplicaID = defaultReplicaID()
+	}
 	if len(c.Fields) == 0 {
 		c.Fields = []string{batchapi.FieldBusinessEmail, batchapi.FieldPersonal}
 	}
@@ -111,6 +140,9 @@ func (c *Config) setDefaults() {
 	setDefault(&c.FetchMaxWait, 500*time.Millisecond)
 	if c.Dialer == nil {
 		c.Dialer = kafka.DefaultDialer
+	}
+	if c.Transport == nil {
+		c.Transport = kafka.DefaultTransport
 	}
 }
 
@@ -140,6 +172,12 @@ func (c Config) Validate() error {
 	check(c.DeadLetterTopic == "", "dead-letter topic: required")
 	check(c.InputTopic != "" && (c.InputTopic == c.OutputTopic || c.InputTopic == c.DeadLetterTopic),
 		"topics: the input topic %q must differ from the output and dead-letter topics", c.InputTopic)
+	check(c.StateTopic == c.InputTopic || c.StateTopic == c.OutputTopic || c.StateTopic == c.DeadLetterTopic,
+		"state topic %q: must differ from the input, output and dead-letter topics", c.StateTopic)
+	check(c.StateReplicationFactor == 0 || c.StateReplicationFactor < -1,
+		"state replication factor %d: must be at least 1, or -1 for the broker's default", c.StateReplicationFactor)
+	check(c.LeaseTimeout > 0 && c.LeaseTimeout < 2*c.PollInterval,
+		"lease timeout %s: must be at least twice the poll interval %s, because the owner renews the lease after a poll", c.LeaseTimeout, c.PollInterval)
 	check(c.BatchSize < 1 || c.BatchSize > MaxBatchSize, "batch size %d: must be 1 to %d", c.BatchSize, MaxBatchSize)
 	check(c.MaxJobsInFlight < 1 || c.MaxJobsInFlight > MaxJobsInFlight,
 		"jobs in flight %d: must be 1 to %d, the account's limit of active jobs", c.MaxJobsInFlight, MaxJobsInFlight)
@@ -153,7 +191,7 @@ func (c Config) Validate() error {
 		{"commit interval", c.CommitInterval}, {"shutdown grace", c.ShutdownGrace},
 		{"session timeout", c.SessionTimeout}, {"heartbeat interval", c.HeartbeatInterval},
 		{"rebalance timeout", c.RebalanceTimeout}, {"join group backoff", c.JoinGroupBackoff},
-		{"fetch max wait", c.FetchMaxWait},
+		{"fetch max wait", c.FetchMaxWait}, {"lease timeout", c.LeaseTimeout}, {"freshness", c.Freshness},
 	}
 	for _, d := range durations {
 		check(d.value < 0, "%s %s: must not be negative", d.name, d.value)
@@ -175,4 +213,14 @@ func validateFields(fields []string) []error {
 		}
 	}
 	return errs
+}
+
+// defaultReplicaID returns the host name, which is the pod name on
+// Kubernetes, or "contact-enricher" when it is unknown.
+func defaultReplicaID() string {
+	name, err := os.Hostname()
+	if err != nil || name == "" {
+		return "contact-enricher"
+	}
+	return name
 }

@@ -83,9 +83,12 @@ func (p *Pipeline) assign(assigned []kafka.PartitionAssignment) {
 	for _, part := range old {
 		p.tracker.drop(part)
 	}
+	keep := make(map[int]bool, len(assigned))
 	for _, a := range assigned {
 		p.tracker.reset(a.ID)
+		keep[a.ID] = true
 	}
+	p.parked.keepPartitions(keep)
 }
 
 // serveGeneration reads every assigned partition and commits finished
@@ -188,7 +191,30 @@ func (p *Pipeline) handle(ctx context.Context, log *slog.Logger, m kafka.Message
 		source: codec.NewSource(m.Topic, m.Partition, m.Offset, m.Key, dec.RawURL),
 		key:    m.Key, value: m.Value, headers: m.Headers,
 	}
-	joined, err := p.batcher.add(ctx, dec.URL, rec)
+	return p.route(ctx, dec.URL, rec)
+}
+
+// route sends a record to whatever answers its URL without paying again: a
+// job of this replica that holds the URL, a fresh earlier result, or a job
+// in the job-state log that holds it. Only a URL that none of these holds
+// goes into a new batch.
+func (p *Pipeline) route(ctx context.Context, url string, rec inputRecord) error {
+	if p.batcher.join(url, rec) {
+		p.metrics.joinedJobs.Inc()
+		return nil
+	}
+	if _, fresh := p.results.lookup(url, p.now()); fresh {
+		p.parked.park(url, rec)
+		p.parked.signal(url)
+		return nil
+	}
+	if _, held := p.table.holder(url); held {
+		p.metrics.joinedJobs.Inc()
+		p.parked.park(url, rec)
+		p.parked.signal(url)
+		return nil
+	}
+	joined, err := p.batcher.add(ctx, url, rec)
 	if joined {
 		p.metrics.joinedJobs.Inc()
 	}

@@ -17,48 +17,52 @@ const emitChunk = 100
 // errNoLinks is a completed job with results but without download links.
 var errNoLinks = errors.New("completed job has results but no download link")
 
-// emit downloads the results of the completed job st and writes one
-// contact event per URL of j. A download that fails is retried with fresh
-// links; URLs answered by an earlier attempt are not written again. URLs
-// missing from the results are answered as not found.
-func (r *runner) emit(ctx context.Context, log *slog.Logger, j *job, st batchapi.Job) {
+// emit downloads the results of the completed job, writes one contact
+// event per URL of j and records the job emitted. A download that fails is
+// retried with fresh links; URLs answered by an earlier attempt are not
+// written again. URLs missing from the results are answered as not found.
+func (r *runner) emit(ctx context.Context, log *slog.Logger, j *job, st codec.JobState) (codec.JobState, error) {
 	r.batcher.close(j)
+	resp := r.refreshLinks(ctx, log, batchapi.Job{BatchID: st.BatchID, Status: batchapi.StatusCompleted})
 	answered := make(map[string]bool, len(j.urls))
 	for attempt := 1; ; attempt++ {
-		err := r.download(ctx, j, st, answered)
+		err := r.download(ctx, j, resp, answered)
 		if err == nil {
 			break
 		}
 		if ctx.Err() != nil {
-			return
+			return st, ctx.Err()
 		}
 		class := r.classify("download", err)
-		if class == batchapi.ClassNotFound && st.ResultCount == 0 {
+		if class == batchapi.ClassNotFound && resp.ResultCount == 0 {
 			// A job with no results may carry a link that answers 404.
 			break
 		}
 		if attempt >= r.cfg.MaxDownloadAttempts {
 			log.Error("downloading results failed; dead-lettering the unanswered records", "attempts", attempt, "error", err)
-			r.deadLetterURLs(ctx, j, unanswered(j, answered), ReasonDownloadFailed,
-				fmt.Sprintf("results of batch %s could not be read after %d attempts: %v", st.BatchID, attempt, err))
-			return
+			detail := fmt.Sprintf("results of batch %s could not be read after %d attempts: %v", st.BatchID, attempt, err)
+			r.deadLetterURLs(ctx, j, unanswered(j, answered), ReasonDownloadFailed, detail)
+			st.Status, st.Error = codec.JobAbandoned, detail
+			return st, r.state.record(ctx, st)
 		}
 		log.Warn("downloading results failed; retrying with fresh links", "attempt", attempt, "error", err)
-		if sleepCtx(ctx, retryDelay(r.cfg.RetryBackoff, attempt)) != nil {
-			return
+		if err := sleepCtx(ctx, retryDelay(r.cfg.RetryBackoff, attempt)); err != nil {
+			return st, err
 		}
-		st = r.refreshLinks(ctx, log, st)
+		resp = r.refreshLinks(ctx, log, resp)
 	}
 
 	missing := unanswered(j, answered)
 	events := make([]codec.ContactEvent, 0, len(missing))
 	for _, url := range missing {
-		events = append(events, codec.NewContactEvent(url, nil, r.cfg.Fields, st.BatchID, r.now(), j.codecSources(url)))
+		events = append(events, codec.NewContactEvent(url, nil, st.Fields, st.BatchID, r.now(), j.codecSources(url)))
 	}
-	if r.writeEvents(ctx, j, events) != nil {
-		return
+	if err := r.writeEvents(ctx, j, events); err != nil {
+		return st, err
 	}
 	log.Info("job emitted", "urls", len(j.urls), "in_results", len(j.urls)-len(missing), "missing_from_results", len(missing))
+	st.Status = codec.JobEmitted
+	return st, r.state.record(ctx, st)
 }
 
 // refreshLinks asks for the job's status again, because each status call

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -146,7 +147,7 @@ func (m *memSinks) snapshot() ([]codec.ContactEvent, []sink.DeadLetter) {
 // plain URL record per url, and returns the brokers.
 func testInput(t *testing.T, urls ...string) []string {
 	t.Helper()
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "in"))
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "in", "out"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,6 +172,7 @@ func testConfig(brokers []string) Config {
 		BatchSize: 300, Linger: 20 * time.Millisecond, PollInterval: 5 * time.Millisecond,
 		RetryBackoff: time.Millisecond, CommitInterval: 20 * time.Millisecond,
 		SessionTimeout: 10 * time.Second, HeartbeatInterval: time.Second, MaxJobAttempts: 2,
+		StateTopic: "jobs", ReplicaID: "test", LeaseTimeout: 5 * time.Second,
 	}
 }
 
@@ -178,7 +180,13 @@ func testConfig(brokers []string) Config {
 // returns Run's error. It fails the test after 30s.
 func runUntil(t *testing.T, cfg Config, api API, sinks *memSinks, done func() bool) error {
 	t.Helper()
-	p, err := New(cfg, Deps{API: api, Contacts: sinks, DeadLetters: sinks})
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	p, err := New(cfg, Deps{API: api, Contacts: sinks, DeadLetters: sinks, Admin: kadm.NewClient(cl),
+		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,8 +30,11 @@ type job struct {
 	sources   map[string][]inputRecord
 	joinable  bool
 	createdAt time.Time
-	attempts  int
-	batchID   string
+	// token is set while the job holds one of this replica's job tokens.
+	token bool
+	// maybePosted is set when the API may have created the job although no
+	// batch id is recorded: after a crash during the post, or a lost answer.
+	maybePosted bool
 }
 
 func newJob(now time.Time) *job {
@@ -76,6 +79,19 @@ func (j *job) codecSources(url string) []codec.Source {
 		out[i] = r.source
 	}
 	return out
+}
+
+// adoptedJob rebuilds a job from its recorded state, for a replica that
+// resumes it. The records carry their coordinates but not their values.
+func adoptedJob(st codec.JobState) *job {
+	j := &job{id: st.JobID, urls: append([]string(nil), st.URLs...), sources: make(map[string][]inputRecord), createdAt: st.CreatedAt}
+	for url, srcs := range st.Sources {
+		for _, src := range srcs {
+			j.sources[url] = append(j.sources[url], inputRecord{source: src})
+		}
+	}
+	j.maybePosted = st.Status == codec.JobSubmitting
+	return j
 }
 
 // newJobID returns 16 random bytes in hex. The id is ours, distinct from

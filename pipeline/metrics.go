@@ -28,9 +28,12 @@ type metrics struct {
 	apiErrors       *prometheus.CounterVec
 	jobSeconds      prometheus.Histogram
 	commits         prometheus.Counter
+
+	answeredFromResults prometheus.Counter
+	jobsAdopted         prometheus.Counter
 }
 
-func newMetrics(reg prometheus.Registerer, tokensInUse, pendingRecords func() float64) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, tokensInUse, pendingRecords, parkedRecords func() float64) (*metrics, error) {
 	m := &metrics{
 		recordsConsumed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "contact_enricher_consumer_records_total",
@@ -77,10 +80,23 @@ func newMetrics(reg prometheus.Registerer, tokensInUse, pendingRecords func() fl
 			Name: "contact_enricher_consumer_commits_total",
 			Help: "Offset commits of the input consumer group.",
 		}),
+		answeredFromResults: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "contact_enricher_pipeline_records_answered_from_results_total",
+			Help: "Input records answered from an earlier contact event instead of a new submission.",
+		}),
+		jobsAdopted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "contact_enricher_pipeline_jobs_adopted_total",
+			Help: "Jobs taken over from a replica whose lease expired.",
+		}),
 	}
 	collectors := []prometheus.Collector{
 		m.recordsConsumed, m.recordsFinished, m.deadLetters, m.contactEvents, m.joinedJobs,
 		m.jobsSubmitted, m.urlsSubmitted, m.jobsFinished, m.apiErrors, m.jobSeconds, m.commits,
+		m.answeredFromResults, m.jobsAdopted,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "contact_enricher_pipeline_records_parked",
+			Help: "Input records waiting for the result of a job that holds their URL.",
+		}, parkedRecords),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "contact_enricher_pipeline_job_tokens_in_use",
 			Help: "Job tokens taken: jobs submitted or about to be, and not yet reported finished.",

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kadm"
 
 	"github.com/contact-enricher/contact-enricher/codec"
 	"github.com/contact-enricher/contact-enricher/pipeline/batchapi"
@@ -44,6 +45,9 @@ type Deps struct {
 	API         API            // required
 	Contacts    ContactSink    // required
 	DeadLetters DeadLetterSink // required
+	// Admin creates and checks the job-state topic and reads committed
+	// offsets and topic ends. Required.
+	Admin *kadm.Client
 	// Registerer receives the pipeline's metrics. Default: a registry of
 	// the pipeline's own, so that nothing is registered globally.
 	Registerer prometheus.Registerer
@@ -65,6 +69,12 @@ type Pipeline struct {
 	dlq     *deadLetterQueue
 	runner  *runner
 	metrics *metrics
+	admin   *kadm.Client
+	state   *stateLog
+	table   *jobTable
+	results *resultsIndex
+	parked  *parkedRecords
+	now     func() time.Time
 	jobs    sync.WaitGroup
 	// dispatched is closed when dispatch has returned and starts no more jobs.
 	dispatched chan struct{}
@@ -80,8 +90,8 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 		return nil, fmt.Errorf("invalid pipeline configuration: %w", err)
 	}
 	cfg.setDefaults()
-	if deps.API == nil || deps.Contacts == nil || deps.DeadLetters == nil {
-		return nil, errors.New("creating pipeline: the API client, contact sink and dead-letter sink are required")
+	if deps.API == nil || deps.Contacts == nil || deps.DeadLetters == nil || deps.Admin == nil {
+		return nil, errors.New("creating pipeline: the API client, contact sink, dead-letter sink and admin client are required")
 	}
 	if deps.Registerer == nil {
 		deps.Registerer = prometheus.NewRegistry()
@@ -100,20 +110,36 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 		tracker: newOffsetTracker(),
 		batcher: newBatcher(cfg.BatchSize, cfg.Linger, deps.Now),
 		tokens:  newTokenPool(cfg.MaxJobsInFlight),
+		admin:   deps.Admin,
+		table:   newJobTable(),
+		parked:  newParkedRecords(),
+		now:     deps.Now,
 
 		dispatched: make(chan struct{}),
 	}
 	m, err := newMetrics(deps.Registerer,
 		func() float64 { return float64(p.tokens.inUse()) },
-		func() float64 { return float64(p.tracker.pendingCount()) })
+		func() float64 { return float64(p.tracker.pendingCount()) },
+		func() float64 { return float64(p.parked.count()) })
 	if err != nil {
 		return nil, err
 	}
 	p.metrics = m
+	p.state = &stateLog{
+		topic: cfg.StateTopic, brokers: cfg.Brokers, dialer: cfg.Dialer, admin: deps.Admin,
+		writer: newStateWriter(cfg), table: p.table, log: deps.Logger, backoff: cfg.RetryBackoff, now: deps.Now,
+	}
+	p.results = &resultsIndex{
+		topic: cfg.OutputTopic, brokers: cfg.Brokers, dialer: cfg.Dialer, admin: deps.Admin,
+		client:    &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Transport: cfg.Transport},
+		freshness: cfg.Freshness, log: deps.Logger, backoff: cfg.RetryBackoff, onResult: p.parked.signal,
+		entries: make(map[uint64]resultLocation), next: make(map[int32]int64),
+	}
 	p.dlq = newDeadLetterQueue(deps.DeadLetters, p.tracker, m, deps.Logger, cfg.RetryBackoff)
 	p.runner = &runner{
 		cfg: cfg, api: deps.API, contacts: deps.Contacts, dlq: p.dlq,
 		tracker: p.tracker, batcher: p.batcher, tokens: p.tokens,
+		state: p.state, table: p.table, parked: p.parked, results: p.results,
 		metrics: m, log: deps.Logger, now: deps.Now, fail: p.fail,
 	}
 	return p, nil
@@ -132,27 +158,88 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	p.failMu.Unlock()
 
 	var background sync.WaitGroup
-	background.Go(func() { p.dlq.run(workCtx) })
-	background.Go(func() { p.batcher.runLinger(consumeCtx) })
-	background.Go(func() { p.dispatch(consumeCtx, workCtx) })
+	err := p.recover(consumeCtx, workCtx, &background)
+	if err == nil {
+		background.Go(func() { p.dlq.run(workCtx) })
+		background.Go(func() { p.batcher.runLinger(consumeCtx) })
+		background.Go(func() { p.dispatch(consumeCtx, workCtx) })
+		background.Go(func() { p.answerParked(workCtx) })
+		background.Go(func() { p.adoptOrphans(consumeCtx) })
+		background.Go(func() { p.removeCommitted(workCtx) })
+		p.resumeOwn(workCtx)
 
-	p.log.Info("pipeline started", "input_topic", p.cfg.InputTopic, "output_topic", p.cfg.OutputTopic,
-		"group", p.cfg.GroupID, "batch_size", p.cfg.BatchSize, "linger", p.cfg.Linger, "jobs_in_flight", p.cfg.MaxJobsInFlight)
-	err := p.consume(consumeCtx)
+		p.log.Info("pipeline started", "input_topic", p.cfg.InputTopic, "output_topic", p.cfg.OutputTopic,
+			"state_topic", p.cfg.StateTopic, "group", p.cfg.GroupID, "replica_id", p.cfg.ReplicaID,
+			"batch_size", p.cfg.BatchSize, "linger", p.cfg.Linger, "jobs_in_flight", p.cfg.MaxJobsInFlight)
+		err = p.consume(consumeCtx)
+	} else {
+		close(p.dispatched)
+	}
 
 	cancelConsume()
 	cancelWork()
 	background.Wait()
 	p.jobs.Wait()
+	p.state.writer.Close()
 	if ferr := p.fatalError(); ferr != nil {
 		p.log.Error("pipeline stopped", "error", ferr)
 		return ferr
 	}
 	if err != nil {
-		return fmt.Errorf("consuming topic %s: %w", p.cfg.InputTopic, err)
+		return err
 	}
 	p.log.Info("pipeline stopped")
 	return nil
+}
+
+// recover prepares the job-state topic and reads it and the output topic
+// to their ends, so that no job is submitted again and no fresh result is
+// paid for again, before anything is consumed. The readers keep following
+// both topics in the background.
+func (p *Pipeline) recover(consumeCtx, workCtx context.Context, background *sync.WaitGroup) error {
+	if err := ensureStateTopic(consumeCtx, p.admin, p.cfg.StateTopic, p.cfg.StateReplicationFactor); err != nil {
+		return err
+	}
+	partitions, err := topicPartitions(consumeCtx, p.admin, p.cfg.OutputTopic)
+	if err != nil {
+		return err
+	}
+	background.Go(func() { p.state.tail(workCtx) })
+	background.Go(func() { p.results.follow(workCtx, partitions) })
+	start := p.now()
+	if err := p.state.catchUp(consumeCtx); err != nil {
+		return fmt.Errorf("reading job-state topic %s: %w", p.cfg.StateTopic, err)
+	}
+	if err := p.results.catchUp(consumeCtx); err != nil {
+		return fmt.Errorf("reading results on topic %s: %w", p.cfg.OutputTopic, err)
+	}
+	p.log.Info("job state and results read", "jobs", len(p.table.snapshot()), "results", p.results.size(),
+		"seconds", p.now().Sub(start).Seconds())
+	return nil
+}
+
+// topicPartitions returns the partition ids of topic.
+func topicPartitions(ctx context.Context, adm *kadm.Client, topic string) ([]int32, error) {
+	details, err := adm.ListTopics(ctx, topic)
+	if err != nil {
+		return nil, fmt.Errorf("listing topic %s: %w", topic, err)
+	}
+	d, ok := details[topic]
+	if !ok || d.Err != nil {
+		return nil, fmt.Errorf("topic %s: not found; create it before starting", topic)
+	}
+	return d.Partitions.Numbers(), nil
+}
+
+// newStateWriter returns the writer of the job-state topic: acks from all
+// in-sync replicas, one record per write, so each transition is durable
+// before the step that depends on it.
+func newStateWriter(cfg Config) *kafka.Writer {
+	return &kafka.Writer{
+		Addr: kafka.TCP(cfg.Brokers...), Topic: cfg.StateTopic, Transport: cfg.Transport,
+		Balancer: &kafka.LeastBytes{}, RequiredAcks: kafka.RequireAll,
+		BatchTimeout: time.Millisecond, BatchSize: 1, MaxAttempts: 3,
+	}
 }
 
 // dispatch starts a runner for each sealed job once a token is free.
@@ -168,6 +255,7 @@ func (p *Pipeline) dispatch(consumeCtx, workCtx context.Context) {
 		if p.tokens.acquire(consumeCtx) != nil {
 			return
 		}
+		j.token = true
 		p.jobs.Go(func() { p.runner.run(workCtx, j) })
 	}
 }

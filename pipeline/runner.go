@@ -17,11 +17,11 @@ import (
 // configured attempts.
 const ReasonDownloadFailed = "download_failed"
 
-// errRejected marks a job the API rejected permanently (HTTP 400).
-var errRejected = errors.New("job rejected by the API")
-
-// runner runs jobs: submit, poll until finished, download, write contact
-// events. Its methods are called from one goroutine per job.
+// runner drives jobs through their recorded statuses: intent, submitting,
+// submitted, completed or failed, emitted or abandoned. Every transition is
+// written to the job-state log before the step that depends on it, so that
+// a replica that takes the job over resumes it instead of paying again.
+// Its methods run on one goroutine per job.
 type runner struct {
 	cfg      Config
 	api      API
@@ -30,99 +30,193 @@ type runner struct {
 	tracker  *offsetTracker
 	batcher  *batcher
 	tokens   *tokenPool
+	state    *stateLog
+	table    *jobTable
+	parked   *parkedRecords
+	results  *resultsIndex
 	metrics  *metrics
 	log      *slog.Logger
 	now      func() time.Time
 	fail     func(error) // stops the service after an error no retry can cure
 }
 
-// run owns j from the moment its token is taken until every record it
-// holds is answered or dead-lettered, or ctx ends.
+// run records the intent of a job sealed by this replica's batcher and
+// drives it. The job holds one of this replica's tokens until the API
+// reports it finished.
 func (r *runner) run(ctx context.Context, j *job) {
-	log := r.log.With("job_id", j.id)
-	holding := true
-	defer func() {
-		if holding {
-			r.tokens.release()
-		}
-	}()
-	for {
-		j.attempts++
-		st, err := r.submit(ctx, log, j)
-		if errors.Is(err, errRejected) {
-			r.deadLetterAll(ctx, j, codec.ReasonAPIRejected, err.Error())
-			return
-		}
-		if err != nil {
-			return
-		}
-		j.batchID = st.BatchID
-		jobLog := log.With("batch_id", st.BatchID)
-		st, err = r.await(ctx, jobLog, st)
+	defer r.releaseToken(j)
+	st := codec.JobState{
+		JobID: j.id, Status: codec.JobIntent, Fields: r.cfg.Fields, URLs: append([]string(nil), j.urls...),
+		Sources: r.batcher.sourcesOf(j), Owner: r.cfg.ReplicaID, CreatedAt: j.createdAt,
+	}
+	if err := r.state.record(ctx, st); err != nil {
+		return
+	}
+	r.drive(ctx, j, st)
+}
+
+func (r *runner) releaseToken(j *job) {
+	if j.token {
+		j.token = false
 		r.tokens.release()
-		holding = false
-		if err != nil {
-			return
-		}
-		if st.Status == batchapi.StatusCompleted {
-			r.emit(ctx, jobLog, j, st)
-			return
-		}
-		if j.attempts >= r.cfg.MaxJobAttempts {
-			jobLog.Error("job failed; dead-lettering its records", "attempts", j.attempts, "api_error", st.ErrorMessage)
-			r.deadLetterAll(ctx, j, codec.ReasonEnrichmentFailed,
-				fmt.Sprintf("the Batch API failed the job %d times; last error: %s", j.attempts, st.ErrorMessage))
-			return
-		}
-		jobLog.Warn("job failed; resubmitting", "attempt", j.attempts, "api_error", st.ErrorMessage)
-		if r.tokens.acquire(ctx) != nil {
-			return
-		}
-		holding = true
 	}
 }
 
-// submit posts j until the API accepts it. It returns errRejected for a
-// permanent rejection and ctx's error when ctx ends.
-func (r *runner) submit(ctx context.Context, log *slog.Logger, j *job) (batchapi.Job, error) {
-	req := batchapi.SubmitRequest{URLs: j.urls, Fields: r.cfg.Fields}
+// drive moves the job from its recorded status to emitted or abandoned,
+// or returns when ctx ends or another replica takes the job over.
+func (r *runner) drive(ctx context.Context, j *job, st codec.JobState) {
+	log := r.log.With("job_id", j.id)
+	for {
+		var err error
+		switch st.Status {
+		case codec.JobIntent:
+			st, err = r.prepare(ctx, log, j, st)
+		case codec.JobSubmitting:
+			st, err = r.submit(ctx, log, j, st)
+		case codec.JobSubmitted:
+			st, err = r.await(ctx, log.With("batch_id", st.BatchID), j, st)
+		case codec.JobFailed:
+			st, err = r.retryFailed(ctx, log, j, st)
+		case codec.JobCompleted:
+			st, err = r.emit(ctx, log.With("batch_id", st.BatchID), j, st)
+		default:
+			return // emitted, abandoned or removed: the janitor removes it once committed
+		}
+		if errors.Is(err, errNotOwner) {
+			log.Info("job taken over by another replica; leaving it")
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// prepare hands the URLs that jobs ahead in the log already hold, or that
+// have a fresh result, to those results, then waits until fewer jobs than
+// the account allows are active ahead of this one.
+func (r *runner) prepare(ctx context.Context, log *slog.Logger, j *job, st codec.JobState) (codec.JobState, error) {
+	drop := r.table.takenBefore(st.JobID, st.URLs)
+	for _, u := range st.URLs {
+		if _, fresh := r.results.lookup(u, r.now()); fresh {
+			drop[u] = "result"
+		}
+	}
+	if len(drop) > 0 {
+		st = r.dropURLs(j, st, drop)
+		log.Info("URLs left to earlier jobs and results", "dropped", len(drop), "remaining", len(st.URLs))
+		if len(st.URLs) == 0 {
+			r.releaseToken(j)
+			return codec.JobState{}, r.state.tombstone(ctx, st.JobID)
+		}
+		if err := r.state.record(ctx, st); err != nil {
+			return st, err
+		}
+	}
+	lastWrite := r.now()
+	for r.table.activeAhead(st.JobID) >= MaxJobsInFlight {
+		wait := r.table.wait()
+		select {
+		case <-ctx.Done():
+			return st, ctx.Err()
+		case <-wait:
+		case <-time.After(r.cfg.LeaseTimeout / 3):
+		}
+		if r.now().Sub(lastWrite) > r.cfg.LeaseTimeout/3 {
+			if err := r.state.record(ctx, st); err != nil { // renews the lease
+				return st, err
+			}
+			lastWrite = r.now()
+		}
+	}
+	st.Status = codec.JobSubmitting
+	return st, r.state.record(ctx, st)
+}
+
+// dropURLs removes urls from j and st and parks their records until the
+// results of the jobs that hold them arrive.
+func (r *runner) dropURLs(j *job, st codec.JobState, drop map[string]string) codec.JobState {
+	recs := r.batcher.remove(j, drop)
+	for u, rs := range recs {
+		for _, rec := range rs {
+			r.parked.park(u, rec)
+		}
+		r.parked.signal(u)
+	}
+	kept := st.URLs[:0:0]
+	for _, u := range st.URLs {
+		if _, gone := drop[u]; !gone {
+			kept = append(kept, u)
+		}
+	}
+	st.URLs = kept
+	st.Sources = r.batcher.sourcesOf(j)
+	return st
+}
+
+// submit posts the job, unless a post before a crash or a lost answer may
+// already have created it: then the job is looked up through GET /batch
+// first.
+func (r *runner) submit(ctx context.Context, log *slog.Logger, j *job, st codec.JobState) (codec.JobState, error) {
+	if j.maybePosted {
+		batchID, err := r.reconcile(ctx, st)
+		if err != nil {
+			return st, err
+		}
+		if batchID != "" {
+			log.Info("job found through the list of jobs; not submitting again", "batch_id", batchID)
+			st.BatchID, st.Status = batchID, codec.JobSubmitted
+			return st, r.state.record(ctx, st)
+		}
+	}
+	req := batchapi.SubmitRequest{URLs: st.URLs, Fields: st.Fields}
 	for attempt := 1; ; attempt++ {
-		st, err := r.api.Submit(ctx, req)
+		j.maybePosted = true
+		st.Attempts++
+		resp, err := r.api.Submit(ctx, req)
 		if err == nil {
 			r.metrics.jobsSubmitted.Inc()
-			r.metrics.urlsSubmitted.Add(float64(len(j.urls)))
-			log.Info("job submitted", "batch_id", st.BatchID, "urls", len(j.urls), "records", r.batcher.recordCount(j), "attempt", j.attempts)
-			return st, nil
+			r.metrics.urlsSubmitted.Add(float64(len(st.URLs)))
+			log.Info("job submitted", "batch_id", resp.BatchID, "urls", len(st.URLs), "attempt", st.Attempts)
+			st.BatchID, st.Status = resp.BatchID, codec.JobSubmitted
+			return st, r.state.record(ctx, st)
 		}
-		class := r.classify("submit", err)
-		switch {
-		case class == batchapi.ClassCanceled:
-			return batchapi.Job{}, err
-		case class == batchapi.ClassBadRequest || errors.Is(err, batchapi.ErrInvalidRequest):
+		switch r.classify("submit", err) {
+		case batchapi.ClassCanceled:
+			return st, err
+		case batchapi.ClassBadRequest:
 			log.Error("job rejected by the API; dead-lettering its records", "error", err)
-			return batchapi.Job{}, fmt.Errorf("%w: %w", errRejected, err)
-		case class == batchapi.ClassAuth || class == batchapi.ClassNoCredits:
+			return r.abandon(ctx, j, st, codec.ReasonAPIRejected, err.Error())
+		case batchapi.ClassAuth, batchapi.ClassNoCredits:
 			r.fail(fmt.Errorf("submitting job %s: %w", j.id, err))
-			return batchapi.Job{}, err
+			return st, err
 		}
-		// TODO: a timeout or 5xx after the request was sent may have created
-		// the job; look for it through GET /batch before submitting again, so
-		// that the URLs are not paid for twice.
-		log.Warn("submitting job failed; retrying", "attempt", attempt, "error", err)
+		// The request may have reached the API before it failed, so look for
+		// the job before posting it again.
+		log.Warn("submitting job failed; looking it up before retrying", "attempt", attempt, "error", err)
 		if err := sleepCtx(ctx, retryDelay(r.cfg.RetryBackoff, attempt)); err != nil {
-			return batchapi.Job{}, err
+			return st, err
+		}
+		batchID, err := r.reconcile(ctx, st)
+		if err != nil {
+			return st, err
+		}
+		if batchID != "" {
+			st.BatchID, st.Status = batchID, codec.JobSubmitted
+			return st, r.state.record(ctx, st)
 		}
 	}
 }
 
-// await polls the job's status until the API reports it finished.
-func (r *runner) await(ctx context.Context, log *slog.Logger, st batchapi.Job) (batchapi.Job, error) {
-	start := r.now()
-	for !st.Finished() {
+// await polls the job until the API reports it finished, renewing the
+// lease on the way, and records the outcome.
+func (r *runner) await(ctx context.Context, log *slog.Logger, j *job, st codec.JobState) (codec.JobState, error) {
+	start, lastWrite := r.now(), r.now()
+	for {
 		if err := sleepCtx(ctx, jittered(r.cfg.PollInterval)); err != nil {
 			return st, err
 		}
-		next, err := r.api.Status(ctx, st.BatchID)
+		resp, err := r.api.Status(ctx, st.BatchID)
 		if err != nil {
 			switch r.classify("status", err) {
 			case batchapi.ClassCanceled:
@@ -132,14 +226,46 @@ func (r *runner) await(ctx context.Context, log *slog.Logger, st batchapi.Job) (
 				return st, err
 			}
 			log.Warn("getting job status failed; retrying", "error", err)
-			continue
+		} else if resp.Finished() {
+			r.metrics.jobSeconds.Observe(r.now().Sub(start).Seconds())
+			r.metrics.jobsFinished.WithLabelValues(resp.Status).Inc()
+			log.Info("job finished", "status", resp.Status, "result_count", resp.ResultCount)
+			r.releaseToken(j)
+			st.Status, st.Error = codec.JobCompleted, ""
+			if resp.Status == batchapi.StatusFailed {
+				st.Status, st.Error = codec.JobFailed, resp.ErrorMessage
+			}
+			return st, r.state.record(ctx, st)
 		}
-		st = next
+		if r.now().Sub(lastWrite) > r.cfg.LeaseTimeout/3 {
+			if err := r.state.record(ctx, st); err != nil {
+				return st, err
+			}
+			lastWrite = r.now()
+		}
 	}
-	r.metrics.jobSeconds.Observe(r.now().Sub(start).Seconds())
-	r.metrics.jobsFinished.WithLabelValues(st.Status).Inc()
-	log.Info("job finished", "status", st.Status, "result_count", st.ResultCount, "entities_fulfilled", st.EntitiesFulfilled)
-	return st, nil
+}
+
+// retryFailed queues a failed job again, or abandons it after
+// MaxJobAttempts.
+func (r *runner) retryFailed(ctx context.Context, log *slog.Logger, j *job, st codec.JobState) (codec.JobState, error) {
+	if st.Attempts >= r.cfg.MaxJobAttempts {
+		log.Error("job failed; dead-lettering its records", "attempts", st.Attempts, "api_error", st.Error)
+		return r.abandon(ctx, j, st, codec.ReasonEnrichmentFailed,
+			fmt.Sprintf("the Batch API failed the job %d times; last error: %s", st.Attempts, st.Error))
+	}
+	log.Warn("job failed; submitting it again", "attempt", st.Attempts, "api_error", st.Error)
+	j.maybePosted = false
+	st.Status, st.BatchID = codec.JobIntent, ""
+	return st, r.state.record(ctx, st)
+}
+
+// abandon dead-letters every record of the job and records it abandoned.
+func (r *runner) abandon(ctx context.Context, j *job, st codec.JobState, reason, detail string) (codec.JobState, error) {
+	r.releaseToken(j)
+	r.deadLetterAll(ctx, j, reason, detail)
+	st.Status, st.Error = codec.JobAbandoned, detail
+	return st, r.state.record(ctx, st)
 }
 
 // classify counts a failed API call and returns its class.

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/contact-enricher/contact-enricher/codec"
 	"github.com/contact-enricher/contact-enricher/pipeline"
@@ -28,6 +30,7 @@ const (
 	demoOutputTopic     = "contacts.enriched"
 	demoDeadLetterTopic = "contacts.enriched.dead-letter"
 	demoGroup           = "contact-enricher-demo"
+	demoStateTopic      = "contact-enricher.jobs"
 	demoAPIKey          = "demo-key"
 )
 
@@ -180,11 +183,19 @@ func startDemoPipeline(ctx context.Context, cfg *demoConfig, brokers []string, a
 		RetryBackoff:   50 * time.Millisecond,
 		CommitInterval: 100 * time.Millisecond,
 		ShutdownGrace:  5 * time.Second,
+		StateTopic:     demoStateTopic,
+		ReplicaID:      "demo",
 	}
-	p, err := pipeline.New(pcfg, pipeline.Deps{API: api, Contacts: contacts, DeadLetters: dead, Registerer: reg, Logger: log})
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating admin client: %w", err)
+	}
+	p, err := pipeline.New(pcfg, pipeline.Deps{API: api, Contacts: contacts, DeadLetters: dead,
+		Admin: kadm.NewClient(cl), Registerer: reg, Logger: log})
 	if err != nil {
 		contacts.Close()
 		dead.Close()
+		cl.Close()
 		return nil, nil, err
 	}
 	runCtx, cancel := context.WithCancel(ctx)
@@ -199,6 +210,7 @@ func startDemoPipeline(ctx context.Context, cfg *demoConfig, brokers []string, a
 		<-done
 		contacts.Close()
 		dead.Close()
+		cl.Close()
 	}
 	return result, stop, nil
 }

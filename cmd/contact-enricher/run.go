@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -66,6 +67,18 @@ func runFlags(fs *flag.FlagSet) *runConfig {
 	fs.IntVar(&c.pipeline.MaxJobsInFlight, "jobs-in-flight", pipeline.MaxJobsInFlight, "jobs active at once, 1 to 5 (the account's limit)")
 	fs.DurationVar(&c.pipeline.PollInterval, "poll-interval", 30*time.Second, "mean wait between status calls of one job")
 	fs.DurationVar(&c.pipeline.ShutdownGrace, "shutdown-grace", 20*time.Second, "how long running jobs may still write outputs after a stop is requested")
+	fs.StringVar(&c.pipeline.StateTopic, "state-topic", "contact-enricher.jobs", "compacted topic of the job states; created when missing")
+	fs.Func("state-replication-factor", "replication factor of a created job-state topic; -1 takes the broker's default (default -1)", func(s string) error {
+		n, err := strconv.ParseInt(s, 10, 16)
+		c.pipeline.StateReplicationFactor = int16(n)
+		return err
+	})
+	fs.StringVar(&c.pipeline.ReplicaID, "replica-id", "", "name of this replica as the owner of its jobs (default the host name, the pod name on Kubernetes)")
+	fs.DurationVar(&c.pipeline.LeaseTimeout, "lease-timeout", 60*time.Second, "how long a job's owner may be silent before another replica adopts the job")
+	fs.DurationVar(&c.pipeline.Freshness, "freshness", 30*24*time.Hour, "how long a result answers the same profile again instead of a new submission")
+	fs.DurationVar(&c.pipeline.SessionTimeout, "session-timeout", 30*time.Second, "consumer group session timeout (Kafka session.timeout.ms)")
+	fs.DurationVar(&c.pipeline.HeartbeatInterval, "heartbeat-interval", 3*time.Second, "consumer group heartbeat interval (Kafka heartbeat.interval.ms)")
+	fs.DurationVar(&c.pipeline.RebalanceTimeout, "rebalance-timeout", 30*time.Second, "how long members may take to rejoin in a rebalance")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", ":9090", "listen address of /metrics and /healthz; empty disables it")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "json", "log format: json or text")
@@ -154,7 +167,13 @@ func serve(ctx context.Context, cfg *runConfig, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("creating API client: %w", err)
 	}
-	if err := checkTopics(ctx, cfg.pipeline); err != nil {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.pipeline.Brokers...))
+	if err != nil {
+		return fmt.Errorf("creating admin client: %w", err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	if err := checkTopics(ctx, adm, cfg.pipeline); err != nil {
 		return err
 	}
 	wcfg := sink.WriterConfig{Brokers: cfg.pipeline.Brokers}
@@ -168,7 +187,7 @@ func serve(ctx context.Context, cfg *runConfig, log *slog.Logger) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	p, err := pipeline.New(cfg.pipeline, pipeline.Deps{
-		API: api, Contacts: contacts, DeadLetters: dead, Registerer: reg, Logger: log,
+		API: api, Contacts: contacts, DeadLetters: dead, Admin: adm, Registerer: reg, Logger: log,
 	})
 	if err != nil {
 		return err
@@ -200,13 +219,7 @@ func openSinks(wcfg sink.WriterConfig, outputTopic, deadLetterTopic string) (*si
 
 // checkTopics fails when a topic the service reads or writes is missing,
 // so that a typo is reported at start instead of as endless retries.
-func checkTopics(ctx context.Context, cfg pipeline.Config) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...))
-	if err != nil {
-		return fmt.Errorf("creating admin client: %w", err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+func checkTopics(ctx context.Context, adm *kadm.Client, cfg pipeline.Config) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	topics := []string{cfg.InputTopic, cfg.OutputTopic, cfg.DeadLetterTopic}
