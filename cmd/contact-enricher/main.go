@@ -8,6 +8,7 @@
 //	demo          the whole path on an embedded broker and the API simulator
 //	simulate-api  the API simulator on a loopback address, to try run by hand
 //	produce       writes a fixture file (JSONL records or CSV) to a topic
+//	jobs          lists the jobs in flight, from the job-state topic
 package main
 
 import (
@@ -50,6 +51,7 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"demo":         demoCommand,
 		"simulate-api": simulateCommand,
 		"produce":      produceCommand,
+		"jobs":         jobsCommand,
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {

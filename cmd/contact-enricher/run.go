@@ -21,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/contact-enricher/contact-enricher/kafkaconn"
 	"github.com/contact-enricher/contact-enricher/pipeline"
 	"github.com/contact-enricher/contact-enricher/pipeline/batchapi"
 	"github.com/contact-enricher/contact-enricher/sink"
@@ -33,6 +34,7 @@ const apiKeyEnv = envPrefix + "API_KEY"
 // runConfig is the configuration of the run command.
 type runConfig struct {
 	pipeline    pipeline.Config
+	kafka       kafkaconn.Config
 	api         batchapi.Config
 	apiKeyFile  string
 	metricsAddr string
@@ -82,6 +84,7 @@ func runFlags(fs *flag.FlagSet) *runConfig {
 	fs.StringVar(&c.metricsAddr, "metrics-addr", ":9090", "listen address of /metrics and /healthz; empty disables it")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "json", "log format: json or text")
+	registerKafkaFlags(fs, &c.kafka)
 	return c
 }
 
@@ -90,6 +93,12 @@ func (c *runConfig) load() error {
 	var errs []error
 	if err := c.pipeline.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	c.kafka.Brokers = c.pipeline.Brokers
+	if len(c.kafka.Brokers) > 0 {
+		if err := c.kafka.Validate(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	key, err := readAPIKey(c.apiKeyFile)
 	if err != nil {
@@ -167,16 +176,30 @@ func serve(ctx context.Context, cfg *runConfig, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("creating API client: %w", err)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.pipeline.Brokers...))
+	cfg.kafka.LogSummary(log)
+	if cfg.pipeline.Dialer, err = cfg.kafka.Dialer(); err != nil {
+		return err
+	}
+	transport, err := cfg.kafka.Transport()
+	if err != nil {
+		return err
+	}
+	defer transport.CloseIdleConnections()
+	cfg.pipeline.Transport = transport
+	opts, err := cfg.kafka.KgoOptions()
+	if err != nil {
+		return err
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return fmt.Errorf("creating admin client: %w", err)
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
 	if err := checkTopics(ctx, adm, cfg.pipeline); err != nil {
-		return err
+		return cfg.kafka.ExplainError(err)
 	}
-	wcfg := sink.WriterConfig{Brokers: cfg.pipeline.Brokers}
+	wcfg := sink.WriterConfig{Brokers: cfg.pipeline.Brokers, Transport: transport}
 	contacts, dead, err := openSinks(wcfg, cfg.pipeline.OutputTopic, cfg.pipeline.DeadLetterTopic)
 	if err != nil {
 		return err

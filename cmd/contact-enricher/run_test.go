@@ -95,6 +95,40 @@ func TestRunEnrichesAgainstBrokerAndAPI(t *testing.T) {
 	if sim.Stats().URLsSubmitted != uniqueProfiles(records) {
 		t.Errorf("URLs submitted %d, want %d", sim.Stats().URLsSubmitted, uniqueProfiles(records))
 	}
+
+	configs, err := adm.DescribeTopicConfigs(context.Background(), "contact-enricher.jobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, _ := configs.On("contact-enricher.jobs", nil)
+	policy := ""
+	for _, c := range rc.Configs {
+		if c.Key == "cleanup.policy" && c.Value != nil {
+			policy = *c.Value
+		}
+	}
+	if policy != "compact" {
+		t.Errorf("job-state topic cleanup.policy %q, want compact", policy)
+	}
+	jobsCode, jobsOut, jobsErr := runCLI(t, "jobs", "--brokers", strings.Join(brokers, ","))
+	if jobsCode != 0 || !strings.Contains(jobsOut, "JOB ID") {
+		t.Errorf("jobs exit %d, output %q %q; want the job table", jobsCode, jobsOut, jobsErr)
+	}
+}
+
+func TestRunRejectsStateTopicNotCompacted(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "crm", "out", "dead", "jobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	t.Setenv(apiKeyEnv, "k")
+	code, _, stderr := runCLI(t, "run", "--brokers", strings.Join(cluster.ListenAddrs(), ","),
+		"--input-topic", "crm", "--output-topic", "out", "--dead-letter-topic", "dead",
+		"--state-topic", "jobs", "--metrics-addr", "")
+	if code != 1 || !strings.Contains(stderr, "cleanup.policy=delete") {
+		t.Fatalf("exit %d, stderr %q; want 1 and the topic's cleanup policy named", code, stderr)
+	}
 }
 
 func TestRunRejectsMissingTopic(t *testing.T) {
