@@ -49,7 +49,7 @@ func (p *Pipeline) adoptOrphans(ctx context.Context) {
 			st := e.state
 			previous := st.Owner
 			st.Owner, st.Epoch = p.cfg.ReplicaID, st.Epoch+1
-			if err := p.state.record(ctx, st); err != nil {
+			if err := p.state.record(ctx, &st); err != nil {
 				continue // another replica claimed it first, or ctx ended
 			}
 			p.log.Info("adopted job of an unresponsive replica", "job_id", id, "previous_owner", previous, "status", st.Status, "batch_id", st.BatchID)
@@ -107,14 +107,18 @@ func sourcesCommitted(sources map[string][]codec.Source, committed kadm.OffsetRe
 
 // reconcile looks through GET /batch for a job that this job's post may
 // have created: a job, not failed, with as many identifiers, created after
-// the job was marked submitting, whose batch id no job in the table holds.
-// It returns "" when there is none.
+// the job was marked submitting, whose batch id no job in the table holds
+// or held. It returns "" when there is none.
 //
 // NOTE: the list does not return a job's URLs, so two posts of the same
 // size in the same minute, both without a recorded batch id, cannot be told
 // apart; the oldest unknown candidate is taken.
+// reconcileSkew is how far the API's clock may lag this replica's when
+// reconcile compares a job's creation time with the submitting record.
+const reconcileSkew = 10 * time.Second
+
 func (r *runner) reconcile(ctx context.Context, st codec.JobState) (string, error) {
-	since := st.UpdatedAt.Add(-time.Minute) // allows for clock skew to the API
+	since := st.UpdatedAt.Add(-reconcileSkew)
 	known := r.table.batchIDs()
 	candidate, cursor := "", ""
 	for page, attempt := 0, 1; page < 20; {

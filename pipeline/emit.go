@@ -43,7 +43,7 @@ func (r *runner) emit(ctx context.Context, log *slog.Logger, j *job, st codec.Jo
 			detail := fmt.Sprintf("results of batch %s could not be read after %d attempts: %v", st.BatchID, attempt, err)
 			r.deadLetterURLs(ctx, j, unanswered(j, answered), ReasonDownloadFailed, detail)
 			st.Status, st.Error = codec.JobAbandoned, detail
-			return st, r.state.record(ctx, st)
+			return st, r.state.record(ctx, &st)
 		}
 		log.Warn("downloading results failed; retrying with fresh links", "attempt", attempt, "error", err)
 		if err := sleepCtx(ctx, retryDelay(r.cfg.RetryBackoff, attempt)); err != nil {
@@ -62,7 +62,7 @@ func (r *runner) emit(ctx context.Context, log *slog.Logger, j *job, st codec.Jo
 	}
 	log.Info("job emitted", "urls", len(j.urls), "in_results", len(j.urls)-len(missing), "missing_from_results", len(missing))
 	st.Status = codec.JobEmitted
-	return st, r.state.record(ctx, st)
+	return st, r.state.record(ctx, &st)
 }
 
 // refreshLinks asks for the job's status again, because each status call

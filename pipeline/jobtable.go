@@ -46,6 +46,9 @@ type jobTable struct {
 	mu      sync.Mutex
 	jobs    map[string]*jobEntry
 	byURL   map[string][]string // URL -> ids of the jobs whose URLs include it
+	// removed holds the batch ids of jobs removed by a tombstone, with the
+	// time, so that reconcile never takes a finished job for a lost post.
+	removed map[string]time.Time
 	applied int64               // offset of the last applied record, -1 before any
 	changed chan struct{}
 }
@@ -54,6 +57,7 @@ func newJobTable() *jobTable {
 	return &jobTable{
 		jobs:    make(map[string]*jobEntry),
 		byURL:   make(map[string][]string),
+		removed: make(map[string]time.Time),
 		applied: -1,
 		changed: make(chan struct{}),
 	}
@@ -73,6 +77,7 @@ func (t *jobTable) apply(offset int64, jobID string, state *codec.JobState, now 
 		if e != nil {
 			t.unindex(jobID, e.state.URLs)
 			delete(t.jobs, jobID)
+			t.forget(e.state.BatchID, now)
 		}
 		return true
 	}
@@ -247,11 +252,31 @@ func (t *jobTable) snapshot() []jobEntry {
 	return out
 }
 
-// batchIDs returns the batch ids that jobs in the table hold.
+// removedBatchRetention is how long the batch id of a removed job is
+// remembered: longer than any post can stay unrecorded.
+const removedBatchRetention = 24 * time.Hour
+
+// forget remembers the batch id of a removed job and drops the ones older
+// than removedBatchRetention.
+func (t *jobTable) forget(batchID string, now time.Time) {
+	if batchID != "" {
+		t.removed[batchID] = now
+	}
+	for id, at := range t.removed {
+		if now.Sub(at) > removedBatchRetention {
+			delete(t.removed, id)
+		}
+	}
+}
+
+// batchIDs returns the batch ids that jobs in the table hold or held.
 func (t *jobTable) batchIDs() map[string]bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	ids := make(map[string]bool, len(t.jobs))
+	ids := make(map[string]bool, len(t.jobs)+len(t.removed))
+	for id := range t.removed {
+		ids[id] = true
+	}
 	for _, e := range t.jobs {
 		if e.state.BatchID != "" {
 			ids[e.state.BatchID] = true

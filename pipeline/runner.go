@@ -49,7 +49,7 @@ func (r *runner) run(ctx context.Context, j *job) {
 		JobID: j.id, Status: codec.JobIntent, Fields: r.cfg.Fields, URLs: append([]string(nil), j.urls...),
 		Sources: r.batcher.sourcesOf(j), Owner: r.cfg.ReplicaID, CreatedAt: j.createdAt,
 	}
-	if err := r.state.record(ctx, st); err != nil {
+	if err := r.state.record(ctx, &st); err != nil {
 		return
 	}
 	r.drive(ctx, j, st)
@@ -109,7 +109,7 @@ func (r *runner) prepare(ctx context.Context, log *slog.Logger, j *job, st codec
 			r.releaseToken(j)
 			return codec.JobState{}, r.state.tombstone(ctx, st.JobID)
 		}
-		if err := r.state.record(ctx, st); err != nil {
+		if err := r.state.record(ctx, &st); err != nil {
 			return st, err
 		}
 	}
@@ -123,14 +123,14 @@ func (r *runner) prepare(ctx context.Context, log *slog.Logger, j *job, st codec
 		case <-time.After(r.cfg.LeaseTimeout / 3):
 		}
 		if r.now().Sub(lastWrite) > r.cfg.LeaseTimeout/3 {
-			if err := r.state.record(ctx, st); err != nil { // renews the lease
+			if err := r.state.record(ctx, &st); err != nil { // renews the lease
 				return st, err
 			}
 			lastWrite = r.now()
 		}
 	}
 	st.Status = codec.JobSubmitting
-	return st, r.state.record(ctx, st)
+	return st, r.state.record(ctx, &st)
 }
 
 // dropURLs removes urls from j and st and parks their records until the
@@ -139,7 +139,11 @@ func (r *runner) dropURLs(j *job, st codec.JobState, drop map[string]string) cod
 	recs := r.batcher.remove(j, drop)
 	for u, rs := range recs {
 		for _, rec := range rs {
-			r.parked.park(u, rec)
+			// A record of an adopted job carries no value: the replica that
+			// owns its partition reads it again and answers it.
+			if rec.value != nil {
+				r.parked.park(u, rec)
+			}
 		}
 		r.parked.signal(u)
 	}
@@ -166,7 +170,7 @@ func (r *runner) submit(ctx context.Context, log *slog.Logger, j *job, st codec.
 		if batchID != "" {
 			log.Info("job found through the list of jobs; not submitting again", "batch_id", batchID)
 			st.BatchID, st.Status = batchID, codec.JobSubmitted
-			return st, r.state.record(ctx, st)
+			return st, r.state.record(ctx, &st)
 		}
 	}
 	req := batchapi.SubmitRequest{URLs: st.URLs, Fields: st.Fields}
@@ -179,7 +183,7 @@ func (r *runner) submit(ctx context.Context, log *slog.Logger, j *job, st codec.
 			r.metrics.urlsSubmitted.Add(float64(len(st.URLs)))
 			log.Info("job submitted", "batch_id", resp.BatchID, "urls", len(st.URLs), "attempt", st.Attempts)
 			st.BatchID, st.Status = resp.BatchID, codec.JobSubmitted
-			return st, r.state.record(ctx, st)
+			return st, r.state.record(ctx, &st)
 		}
 		switch r.classify("submit", err) {
 		case batchapi.ClassCanceled:
@@ -203,7 +207,7 @@ func (r *runner) submit(ctx context.Context, log *slog.Logger, j *job, st codec.
 		}
 		if batchID != "" {
 			st.BatchID, st.Status = batchID, codec.JobSubmitted
-			return st, r.state.record(ctx, st)
+			return st, r.state.record(ctx, &st)
 		}
 	}
 }
@@ -235,10 +239,10 @@ func (r *runner) await(ctx context.Context, log *slog.Logger, j *job, st codec.J
 			if resp.Status == batchapi.StatusFailed {
 				st.Status, st.Error = codec.JobFailed, resp.ErrorMessage
 			}
-			return st, r.state.record(ctx, st)
+			return st, r.state.record(ctx, &st)
 		}
 		if r.now().Sub(lastWrite) > r.cfg.LeaseTimeout/3 {
-			if err := r.state.record(ctx, st); err != nil {
+			if err := r.state.record(ctx, &st); err != nil {
 				return st, err
 			}
 			lastWrite = r.now()
@@ -257,7 +261,7 @@ func (r *runner) retryFailed(ctx context.Context, log *slog.Logger, j *job, st c
 	log.Warn("job failed; submitting it again", "attempt", st.Attempts, "api_error", st.Error)
 	j.maybePosted = false
 	st.Status, st.BatchID = codec.JobIntent, ""
-	return st, r.state.record(ctx, st)
+	return st, r.state.record(ctx, &st)
 }
 
 // abandon dead-letters every record of the job and records it abandoned.
@@ -265,7 +269,7 @@ func (r *runner) abandon(ctx context.Context, j *job, st codec.JobState, reason,
 	r.releaseToken(j)
 	r.deadLetterAll(ctx, j, reason, detail)
 	st.Status, st.Error = codec.JobAbandoned, detail
-	return st, r.state.record(ctx, st)
+	return st, r.state.record(ctx, &st)
 }
 
 // classify counts a failed API call and returns its class.

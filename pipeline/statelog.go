@@ -137,11 +137,12 @@ func (s *stateLog) catchUp(ctx context.Context) error {
 // errNotOwner means another replica took the job over.
 var errNotOwner = errors.New("job taken over by another replica")
 
-// record writes st and waits until the tail applied it. It returns
-// errNotOwner when the table rejected the record or another owner's record
-// followed it.
-func (s *stateLog) record(ctx context.Context, st codec.JobState) error {
-	st.UpdatedAt = s.now()
+// record stamps st with the time, writes it and waits until the tail
+// applied it. It returns errNotOwner when the table rejected the record or
+// another owner's record followed it.
+func (s *stateLog) record(ctx context.Context, state *codec.JobState) error {
+	state.UpdatedAt = s.now()
+	st := *state
 	if err := s.put(ctx, st); err != nil {
 		return err
 	}
