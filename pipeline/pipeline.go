@@ -181,6 +181,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	background.Wait()
 	p.jobs.Wait()
 	p.state.writer.Close()
+	if t, ok := p.state.writer.Transport.(*kafka.Transport); ok {
+		t.CloseIdleConnections()
+	}
 	if ferr := p.fatalError(); ferr != nil {
 		p.log.Error("pipeline stopped", "error", ferr)
 		return ferr
@@ -236,7 +239,7 @@ func topicPartitions(ctx context.Context, adm *kadm.Client, topic string) ([]int
 // before the step that depends on it.
 func newStateWriter(cfg Config) *kafka.Writer {
 	return &kafka.Writer{
-		Addr: kafka.TCP(cfg.Brokers...), Topic: cfg.StateTopic, Transport: cfg.Transport,
+		Addr: kafka.TCP(cfg.Brokers...), Topic: cfg.StateTopic, Transport: stateTransport(cfg.Transport),
 		Balancer: &kafka.LeastBytes{}, RequiredAcks: kafka.RequireAll,
 		BatchTimeout: time.Millisecond, BatchSize: 1, MaxAttempts: 3,
 	}
@@ -303,4 +306,20 @@ func kafkaLogger(log *slog.Logger, level slog.Level) kafka.Logger {
 	return kafka.LoggerFunc(func(format string, args ...any) {
 		log.Log(context.Background(), level, "kafka client: "+fmt.Sprintf(format, args...))
 	})
+}
+
+// stateTransport returns a transport like t whose metadata expires after a
+// second. kafka-go's default of 6s would fail every write to a job-state
+// topic created a moment ago for up to 6s, while the cached metadata does
+// not know it yet.
+func stateTransport(t kafka.RoundTripper) kafka.RoundTripper {
+	base, ok := t.(*kafka.Transport)
+	if !ok {
+		return t
+	}
+	return &kafka.Transport{
+		Dial: base.Dial, DialTimeout: base.DialTimeout, IdleTimeout: base.IdleTimeout,
+		MetadataTTL: time.Second, MetadataTopics: base.MetadataTopics, ClientID: base.ClientID,
+		TLS: base.TLS, SASL: base.SASL, Resolver: base.Resolver, Context: base.Context,
+	}
 }
