@@ -32,7 +32,7 @@ func (p *Pipeline) resumeOwn(ctx context.Context) {
 // adoptOrphans claims, every quarter of the lease, the unfinished jobs whose
 // owner wrote nothing for a whole lease, and drives them. Two replicas may
 // claim the same job; the first claim in log order wins.
-func (p *Pipeline) adoptOrphans(ctx context.Context) {
+func (p *Pipeline) adoptOrphans(ctx, workCtx context.Context) {
 	ticker := time.NewTicker(p.cfg.LeaseTimeout / 4)
 	defer ticker.Stop()
 	for {
@@ -54,7 +54,7 @@ func (p *Pipeline) adoptOrphans(ctx context.Context) {
 			}
 			p.log.Info("adopted job of an unresponsive replica", "job_id", id, "previous_owner", previous, "status", st.Status, "batch_id", st.BatchID)
 			p.metrics.jobsAdopted.Inc()
-			p.startAdopted(ctx, st)
+			p.startAdopted(workCtx, st)
 		}
 	}
 }

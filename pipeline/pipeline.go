@@ -76,8 +76,10 @@ type Pipeline struct {
 	parked  *parkedRecords
 	now     func() time.Time
 	jobs    sync.WaitGroup
-	// dispatched is closed when dispatch has returned and starts no more jobs.
-	dispatched chan struct{}
+	// starters tracks the goroutines that start jobs (dispatch and
+	// adoptOrphans), so that shutdown waits for them before it waits for
+	// the jobs.
+	starters sync.WaitGroup
 
 	failMu  sync.Mutex
 	failErr error
@@ -114,8 +116,6 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 		table:   newJobTable(),
 		parked:  newParkedRecords(),
 		now:     deps.Now,
-
-		dispatched: make(chan struct{}),
 	}
 	m, err := newMetrics(deps.Registerer,
 		func() float64 { return float64(p.tokens.inUse()) },
@@ -162,9 +162,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	if err == nil {
 		background.Go(func() { p.dlq.run(workCtx) })
 		background.Go(func() { p.batcher.runLinger(consumeCtx) })
-		background.Go(func() { p.dispatch(consumeCtx, workCtx) })
+		p.starters.Go(func() { p.dispatch(consumeCtx, workCtx) })
+		p.starters.Go(func() { p.adoptOrphans(consumeCtx, workCtx) })
 		background.Go(func() { p.answerParked(workCtx) })
-		background.Go(func() { p.adoptOrphans(consumeCtx) })
 		background.Go(func() { p.removeCommitted(workCtx) })
 		p.resumeOwn(workCtx)
 
@@ -172,12 +172,11 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			"state_topic", p.cfg.StateTopic, "group", p.cfg.GroupID, "replica_id", p.cfg.ReplicaID,
 			"batch_size", p.cfg.BatchSize, "linger", p.cfg.Linger, "jobs_in_flight", p.cfg.MaxJobsInFlight)
 		err = p.consume(consumeCtx)
-	} else {
-		close(p.dispatched)
 	}
 
 	cancelConsume()
 	cancelWork()
+	p.starters.Wait()
 	background.Wait()
 	p.jobs.Wait()
 	p.state.writer.Close()
@@ -247,7 +246,6 @@ func newStateWriter(cfg Config) *kafka.Writer {
 
 // dispatch starts a runner for each sealed job once a token is free.
 func (p *Pipeline) dispatch(consumeCtx, workCtx context.Context) {
-	defer close(p.dispatched)
 	for {
 		var j *job
 		select {
@@ -267,7 +265,7 @@ func (p *Pipeline) dispatch(consumeCtx, workCtx context.Context) {
 func (p *Pipeline) drain() {
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.ShutdownGrace)
 	defer cancel()
-	<-p.dispatched
+	p.starters.Wait()
 	jobsDone := make(chan struct{})
 	go func() {
 		p.jobs.Wait()
