@@ -9,31 +9,6 @@ import (
 	"testing"
 )
 
-func TestSecretFormatsRedacted(t *testing.T) {
-	s := testPassword
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%10s", "%-10v", "%T"} {
-		got := fmt.Sprintf(verb, s)
-		if verb == "%T" {
-			if got != "kafkaconn.Secret" {
-				t.Errorf("Sprintf(%q) = %q, want kafkaconn.Secret", verb, got)
-			}
-			continue
-		}
-		if got != redacted {
-			t.Errorf("Sprintf(%q) = %q, want %q", verb, got, redacted)
-		}
-	}
-	if got := fmt.Sprint(s); got != redacted {
-		t.Errorf("Sprint = %q, want %q", got, redacted)
-	}
-	if got := fmt.Sprintln(s); got != redacted+"\n" {
-		t.Errorf("Sprintln = %q, want %q", got, redacted+"\n")
-	}
-	if got := s.Reveal(); got != string(testPassword) {
-		t.Errorf("Reveal() = %q, want the password", got)
-	}
-}
-
 func TestSecretInsideConfigRedacted(t *testing.T) {
 	c := Config{
 		Brokers: []string{"127.0.0.1:9093"},

@@ -43,13 +43,13 @@ func (e *jobEntry) active() bool {
 // concurrent use; changed is closed and replaced after every apply, so that
 // waiters can select on it.
 type jobTable struct {
-	mu      sync.Mutex
-	jobs    map[string]*jobEntry
-	byURL   map[string][]string // URL -> ids of the jobs whose URLs include it
+	mu    sync.Mutex
+	jobs  map[string]*jobEntry
+	byURL map[string][]string // URL -> ids of the jobs whose URLs include it
 	// removed holds the batch ids of jobs removed by a tombstone, with the
 	// time, so that reconcile never takes a finished job for a lost post.
 	removed map[string]time.Time
-	applied int64               // offset of the last applied record, -1 before any
+	applied int64 // offset of the last applied record, -1 before any
 	changed chan struct{}
 }
 

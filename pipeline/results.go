@@ -204,8 +204,9 @@ func decodeResult(url string, rec *protocol.Record) (codec.ContactEvent, error) 
 	return ev, nil
 }
 
-// topicOffsets returns the start and end offset of every partition.
-func topicOffsets(ctx context.Context, adm *kadm.Client, topic string) (starts, ends map[int32]int64, err error) {
+// TopicOffsets returns the start and end offset of every partition of
+// topic.
+func TopicOffsets(ctx context.Context, adm *kadm.Client, topic string) (starts, ends map[int32]int64, err error) {
 	listedEnds, err := adm.ListEndOffsets(ctx, topic)
 	if err == nil {
 		err = listedEnds.Error()
@@ -226,12 +227,12 @@ func topicOffsets(ctx context.Context, adm *kadm.Client, topic string) (starts, 
 	return starts, ends, nil
 }
 
-// topicOffsetsSettled is topicOffsets, retried for up to 30 seconds while
+// topicOffsetsSettled is TopicOffsets, retried for up to 30 seconds while
 // the brokers do not know the topic yet: a topic created a moment ago.
 func topicOffsetsSettled(ctx context.Context, adm *kadm.Client, topic string) (starts, ends map[int32]int64, err error) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		starts, ends, err = topicOffsets(ctx, adm, topic)
+		starts, ends, err = TopicOffsets(ctx, adm, topic)
 		if err == nil || !errors.Is(err, kerr.UnknownTopicOrPartition) || time.Now().After(deadline) {
 			return starts, ends, err
 		}

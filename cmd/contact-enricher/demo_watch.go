@@ -9,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/contact-enricher/contact-enricher/pipeline"
 )
 
 // Pipeline metric names the demo reads.
@@ -90,7 +92,7 @@ func (w *demoWatcher) wait(ctx context.Context, timeout time.Duration, runErr <-
 // committedLag returns how many records of topic lie past the group's
 // committed offsets; a partition without a commit counts from its start.
 func committedLag(ctx context.Context, adm *kadm.Client, group, topic string) (int64, error) {
-	starts, ends, err := offsetRange(ctx, adm, topic)
+	starts, ends, err := pipeline.TopicOffsets(ctx, adm, topic)
 	if err != nil {
 		return 0, err
 	}
@@ -116,7 +118,7 @@ func topicRecords(ctx context.Context, brokers []string, topic string) (int64, e
 		return 0, err
 	}
 	defer cl.Close()
-	starts, ends, err := offsetRange(ctx, kadm.NewClient(cl), topic)
+	starts, ends, err := pipeline.TopicOffsets(ctx, kadm.NewClient(cl), topic)
 	if err != nil {
 		return 0, err
 	}
@@ -125,26 +127,4 @@ func topicRecords(ctx context.Context, brokers []string, topic string) (int64, e
 		n += end - starts[p]
 	}
 	return n, nil
-}
-
-// offsetRange returns the start and end offset of each partition of topic.
-func offsetRange(ctx context.Context, adm *kadm.Client, topic string) (starts, ends map[int32]int64, err error) {
-	listedEnds, err := adm.ListEndOffsets(ctx, topic)
-	if err == nil {
-		err = listedEnds.Error()
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("listing end offsets of %s: %w", topic, err)
-	}
-	listedStarts, err := adm.ListStartOffsets(ctx, topic)
-	if err == nil {
-		err = listedStarts.Error()
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("listing start offsets of %s: %w", topic, err)
-	}
-	starts, ends = make(map[int32]int64), make(map[int32]int64)
-	listedEnds.Each(func(o kadm.ListedOffset) { ends[o.Partition] = o.Offset })
-	listedStarts.Each(func(o kadm.ListedOffset) { starts[o.Partition] = o.Offset })
-	return starts, ends, nil
 }
