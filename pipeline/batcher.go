@@ -11,40 +11,62 @@ import (
 // batcher groups canonical URLs into jobs of up to size distinct URLs. A
 // URL already held by an open, sealed or running job joins that job instead
 // of being submitted again, until the job's runner closes it to start
-// writing outputs. A partial job is sealed after linger. Sealed jobs are
-// sent on sealed; a full send blocks the caller, which is how back pressure
-// reaches the consumer. It is safe for concurrent use.
+// writing outputs. A partial job is sealed after linger. Sealed jobs wait in
+// a queue that the batcher owns until the dispatcher takes them, so that a
+// reader whose context ends never drops one; while the queue is full, add
+// waits, which is how back pressure reaches the consumer. It is safe for
+// concurrent use.
 type batcher struct {
-	size   int
-	linger time.Duration
-	now    func() time.Time
-	sealed chan *job
+	size       int
+	linger     time.Duration
+	now        func() time.Time
+	maxPending int
 
 	mu       sync.Mutex
 	open     *job
 	openedAt time.Time
 	byURL    map[string]*job
+	pending  []*job        // sealed, not yet taken by the dispatcher
+	ready    chan struct{} // closed and replaced when pending grows
+	room     chan struct{} // closed and replaced when pending shrinks
 }
 
 func newBatcher(size int, linger time.Duration, now func() time.Time) *batcher {
 	return &batcher{
-		size:   size,
-		linger: linger,
-		now:    now,
-		sealed: make(chan *job),
-		byURL:  make(map[string]*job),
+		size:       size,
+		linger:     linger,
+		now:        now,
+		maxPending: 1,
+		byURL:      make(map[string]*job),
+		ready:      make(chan struct{}),
+		room:       make(chan struct{}),
 	}
 }
 
 // add places rec in the job that holds url, or in the open job. It returns
-// true when rec joined a job that already held url. It blocks while a full
-// job waits for the dispatcher, and returns ctx's error if ctx ends then.
+// true when rec joined a job that already held url. While the queue of
+// sealed jobs is full it waits, and returns ctx's error, without adding
+// rec, if ctx ends then.
 func (b *batcher) add(ctx context.Context, url string, rec inputRecord) (joined bool, err error) {
 	b.mu.Lock()
-	if j := b.byURL[url]; j != nil {
-		j.add(url, rec)
+	defer b.mu.Unlock()
+	for {
+		if j := b.byURL[url]; j != nil {
+			j.add(url, rec)
+			return true, nil
+		}
+		if len(b.pending) < b.maxPending {
+			break
+		}
+		room := b.room
 		b.mu.Unlock()
-		return true, nil
+		select {
+		case <-ctx.Done():
+			b.mu.Lock()
+			return false, ctx.Err()
+		case <-room:
+		}
+		b.mu.Lock()
 	}
 	if b.open == nil {
 		b.open = newJob(b.now())
@@ -52,29 +74,44 @@ func (b *batcher) add(ctx context.Context, url string, rec inputRecord) (joined 
 	}
 	b.open.add(url, rec)
 	b.byURL[url] = b.open
-	var full *job
 	if len(b.open.urls) >= b.size {
-		full = b.open
-		b.open = nil
+		b.sealLocked()
 	}
-	b.mu.Unlock()
-
-	if full == nil {
-		return false, nil
-	}
-	return false, b.send(ctx, full)
+	return false, nil
 }
 
-func (b *batcher) send(ctx context.Context, j *job) error {
-	select {
-	case b.sealed <- j:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+// sealLocked moves the open job to the queue. b.mu must be held.
+func (b *batcher) sealLocked() {
+	b.pending = append(b.pending, b.open)
+	b.open = nil
+	close(b.ready)
+	b.ready = make(chan struct{})
 }
 
-// runLinger seals the open job once it is linger old, until ctx ends.
+// next takes the oldest sealed job, waiting until there is one or ctx ends.
+func (b *batcher) next(ctx context.Context) (*job, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for len(b.pending) == 0 {
+		ready := b.ready
+		b.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			b.mu.Lock()
+			return nil, ctx.Err()
+		case <-ready:
+		}
+		b.mu.Lock()
+	}
+	j := b.pending[0]
+	b.pending = b.pending[1:]
+	close(b.room)
+	b.room = make(chan struct{})
+	return j, nil
+}
+
+// runLinger seals the open job once it is linger old and the queue has
+// room, until ctx ends.
 func (b *batcher) runLinger(ctx context.Context) {
 	tick := max(b.linger/4, 5*time.Millisecond)
 	ticker := time.NewTicker(tick)
@@ -85,23 +122,20 @@ func (b *batcher) runLinger(ctx context.Context) {
 			return
 		case <-ticker.C:
 		}
-		if j := b.sealExpired(); j != nil {
-			if b.send(ctx, j) != nil {
-				return
-			}
-		}
+		b.sealExpired()
 	}
 }
 
-func (b *batcher) sealExpired() *job {
+// sealExpired seals the open job when it is linger old and the queue has
+// room, and reports whether it did.
+func (b *batcher) sealExpired() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.open == nil || b.now().Sub(b.openedAt) < b.linger {
-		return nil
+	if b.open == nil || b.now().Sub(b.openedAt) < b.linger || len(b.pending) >= b.maxPending {
+		return false
 	}
-	j := b.open
-	b.open = nil
-	return j
+	b.sealLocked()
+	return true
 }
 
 // close stops j from taking more records: from now on its URLs start new

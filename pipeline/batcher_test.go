@@ -15,13 +15,13 @@ func record(partition int, offset int64) inputRecord {
 
 func receiveJob(t *testing.T, b *batcher) *job {
 	t.Helper()
-	select {
-	case j := <-b.sealed:
-		return j
-	case <-time.After(5 * time.Second):
-		t.Fatal("no job sealed within 5s")
-		return nil
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	j, err := b.next(ctx)
+	if err != nil {
+		t.Fatalf("no job sealed within 5s: %v", err)
 	}
+	return j
 }
 
 func TestBatcherSealsFullBatch(t *testing.T) {
@@ -89,22 +89,51 @@ func TestBatcherLingerSealsPartialBatch(t *testing.T) {
 	if _, err := b.add(ctx, "u", record(0, 1)); err != nil {
 		t.Fatal(err)
 	}
-	if j := b.sealExpired(); j != nil {
+	if b.sealExpired() {
 		t.Fatal("partial batch sealed before its linger passed")
 	}
 	now = now.Add(time.Minute)
-	j := b.sealExpired()
-	if j == nil || len(j.urls) != 1 {
-		t.Fatalf("sealExpired after linger = %v, want the partial job", j)
+	if !b.sealExpired() {
+		t.Fatal("partial batch not sealed after its linger")
+	}
+	if j := receiveJob(t, b); len(j.urls) != 1 {
+		t.Fatalf("sealed job has %d URLs, want 1", len(j.urls))
 	}
 }
 
-func TestBatcherAddReturnsWhenContextEnds(t *testing.T) {
+func TestBatcherAddWaitsForRoomUntilContextEnds(t *testing.T) {
 	b := newBatcher(1, time.Hour, time.Now)
+	if _, err := b.add(context.Background(), "u1", record(0, 1)); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := b.add(ctx, "u", record(0, 1)); err == nil {
-		t.Fatal("add of a full batch with no dispatcher and a cancelled context returned nil")
+	if _, err := b.add(ctx, "u2", record(0, 2)); err == nil {
+		t.Fatal("add with a full queue and a cancelled context returned nil")
+	}
+	if _, held := b.byURL["u2"]; held {
+		t.Fatal("a record whose add failed was kept")
+	}
+}
+
+// A reader whose generation ends while the queue is full must not take a
+// sealed job with it: the job stays queued and the URL's next record
+// joins it.
+func TestBatcherKeepsSealedJobWhenReaderContextEnds(t *testing.T) {
+	b := newBatcher(1, time.Hour, time.Now)
+	if _, err := b.add(context.Background(), "u1", record(0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	b.add(ctx, "u2", record(0, 2))
+
+	if joined, _ := b.add(context.Background(), "u1", record(0, 1)); !joined {
+		t.Fatal("the re-read record of a queued job did not join it")
+	}
+	j := receiveJob(t, b)
+	if len(j.urls) != 1 || j.urls[0] != "u1" {
+		t.Fatalf("queued job has URLs %v, want [u1]", j.urls)
 	}
 }
 

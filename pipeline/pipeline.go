@@ -247,11 +247,9 @@ func newStateWriter(cfg Config) *kafka.Writer {
 // dispatch starts a runner for each sealed job once a token is free.
 func (p *Pipeline) dispatch(consumeCtx, workCtx context.Context) {
 	for {
-		var j *job
-		select {
-		case <-consumeCtx.Done():
+		j, err := p.batcher.next(consumeCtx)
+		if err != nil {
 			return
-		case j = <-p.batcher.sealed:
 		}
 		if p.tokens.acquire(consumeCtx) != nil {
 			return
