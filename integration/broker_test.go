@@ -14,21 +14,29 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// testBroker returns the bootstrap addresses of the broker the tests use:
-// KAFKA_BROKERS when set, otherwise an embedded kfake cluster closed at the
-// end of the test.
+// testBroker returns the bootstrap addresses of the broker the tests use,
+// chosen in this order: the cluster named by KAFKA_BROKERS; a Kafka
+// container shared by the tests of this binary, when a Docker daemon
+// responds (containers_test.go); an embedded kfake cluster closed at the
+// end of the test. The test log names the choice in a line starting
+// "broker:".
 func testBroker(t testing.TB) []string {
 	t.Helper()
 	if env := os.Getenv("KAFKA_BROKERS"); env != "" {
 		t.Logf("broker: KAFKA_BROKERS=%s", env)
 		return strings.Split(env, ",")
 	}
+	brokers, unused := containerBroker()
+	if brokers != nil {
+		t.Logf("broker: %s container at %s", kafkaImage, strings.Join(brokers, ","))
+		return brokers
+	}
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
 	if err != nil {
 		t.Fatalf("starting kfake: %v", err)
 	}
 	t.Cleanup(cluster.Close)
-	t.Logf("broker: embedded kfake at %s", strings.Join(cluster.ListenAddrs(), ","))
+	t.Logf("broker: embedded kfake at %s (KAFKA_BROKERS unset; no container: %s)", strings.Join(cluster.ListenAddrs(), ","), unused)
 	return cluster.ListenAddrs()
 }
 
