@@ -16,6 +16,8 @@ type jobEntry struct {
 	// Among jobs without a batch id it orders the queue for API slots and
 	// URL claims.
 	queued int64
+	// offset is the log offset of the job's latest accepted record.
+	offset int64
 	// seen is when this replica applied the job's latest record, by its own
 	// clock, so that clock skew between replicas cannot expire a lease.
 	seen time.Time
@@ -82,7 +84,7 @@ func (t *jobTable) apply(offset int64, jobID string, state *codec.JobState, now 
 		return true
 	}
 	if e == nil {
-		t.jobs[jobID] = &jobEntry{state: *state, queued: offset, seen: now}
+		t.jobs[jobID] = &jobEntry{state: *state, queued: offset, offset: offset, seen: now}
 		t.index(jobID, state.URLs)
 		return true
 	}
@@ -95,6 +97,7 @@ func (t *jobTable) apply(offset int64, jobID string, state *codec.JobState, now 
 	t.index(jobID, state.URLs)
 	e.state = *state
 	e.seen = now
+	e.offset = offset
 	return true
 }
 
@@ -283,4 +286,24 @@ func (t *jobTable) batchIDs() map[string]bool {
 		}
 	}
 	return ids
+}
+
+// submittingSizes returns the URL counts of the jobs other than jobID that
+// are submitting without a batch id and whose latest record precedes
+// jobID's. GET /batch tells jobs apart by size only, so a job keeps a size
+// that no earlier such job has, and a lost post is found without doubt.
+func (t *jobTable) submittingSizes(jobID string) map[int]bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	me := t.jobs[jobID]
+	sizes := make(map[int]bool)
+	for id, e := range t.jobs {
+		if id == jobID || e.state.Status != codec.JobSubmitting || e.state.BatchID != "" {
+			continue
+		}
+		if me == nil || e.offset < me.offset {
+			sizes[len(e.state.URLs)] = true
+		}
+	}
+	return sizes
 }

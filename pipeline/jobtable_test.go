@@ -105,3 +105,19 @@ func TestJobTableExpiresSilentOwners(t *testing.T) {
 		t.Errorf("expired for the owner itself = %v, want none", got)
 	}
 }
+
+func TestJobTableSubmittingSizesOnlyEarlierUnrecordedJobs(t *testing.T) {
+	tb := newJobTable()
+	now := time.Now()
+	tb.apply(1, "a", state("a", codec.JobSubmitting, "r1", "", 0, "u1", "u2"), now)
+	tb.apply(2, "b", state("b", codec.JobSubmitted, "r1", "b2", 0, "u3", "u4", "u5"), now)
+	tb.apply(3, "c", state("c", codec.JobSubmitting, "r2", "", 0, "u6", "u7"), now)
+	tb.apply(4, "d", state("d", codec.JobSubmitting, "r2", "", 0, "u8"), now)
+
+	if got := tb.submittingSizes("c"); len(got) != 1 || !got[2] {
+		t.Errorf("submittingSizes(c) = %v, want {2}: only a is submitting ahead of c without a batch id", got)
+	}
+	if got := tb.submittingSizes("a"); len(got) != 0 {
+		t.Errorf("submittingSizes(a) = %v, want none: a is first", got)
+	}
+}

@@ -130,7 +130,45 @@ func (r *runner) prepare(ctx context.Context, log *slog.Logger, j *job, st codec
 		}
 	}
 	st.Status = codec.JobSubmitting
-	return st, r.state.record(ctx, &st)
+	if err := r.state.record(ctx, &st); err != nil {
+		return st, err
+	}
+	return r.takeUniqueSize(ctx, log, j, st)
+}
+
+// takeUniqueSize drops URLs from the job until no job submitting ahead of
+// it without a batch id has as many, and records the job again each time.
+// The dropped URLs go into later jobs. A job of one URL whose size is taken
+// waits until the job ahead has its batch id.
+func (r *runner) takeUniqueSize(ctx context.Context, log *slog.Logger, j *job, st codec.JobState) (codec.JobState, error) {
+	for {
+		wait := r.table.wait()
+		used := r.table.submittingSizes(st.JobID)
+		if !used[len(st.URLs)] {
+			return st, nil
+		}
+		n := len(st.URLs)
+		for n > 0 && used[n] {
+			n--
+		}
+		if n == 0 {
+			select {
+			case <-ctx.Done():
+				return st, ctx.Err()
+			case <-wait:
+			}
+			continue
+		}
+		drop := make(map[string]string, len(st.URLs)-n)
+		for _, u := range st.URLs[n:] {
+			drop[u] = "size"
+		}
+		st = r.dropURLs(j, st, drop)
+		log.Info("job size taken by another job being submitted; moving URLs to later jobs", "urls", len(st.URLs), "moved", len(drop))
+		if err := r.state.record(ctx, &st); err != nil {
+			return st, err
+		}
+	}
 }
 
 // dropURLs removes urls from j and st and parks their records until the
