@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -167,8 +168,32 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usageError{fmt.Errorf("invalid configuration:\n%w", err)}
 	}
 	log := newLogger(stderr, cfg.logLevel, cfg.logFormat)
-	return serve(ctx, cfg, log)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, log) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	// A stop was requested. Running jobs get the shutdown grace; the rest
+	// of the shutdown takes seconds. Past that, something is stuck: leave
+	// the goroutine stacks for a bug report and exit, so that Kubernetes is
+	// not left waiting for its own kill.
+	limit := cfg.pipeline.ShutdownGrace + shutdownSlack
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(limit):
+		buf := make([]byte, 1<<20)
+		n := runtime.Stack(buf, true)
+		log.Error("shutdown took too long; exiting", "limit", limit.String(), "goroutines", string(buf[:n]))
+		return fmt.Errorf("shutdown took longer than %s", limit)
+	}
 }
+
+// shutdownSlack is what a stop may take beyond the shutdown grace: the last
+// commit, leaving the group, flushing the writers.
+const shutdownSlack = 10 * time.Second
 
 // serve builds the service from cfg and runs it until ctx ends.
 func serve(ctx context.Context, cfg *runConfig, log *slog.Logger) error {
