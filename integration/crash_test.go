@@ -104,6 +104,9 @@ func TestCrashedReplicasNeitherLoseNorRepay(t *testing.T) {
 	t.Cleanup(sim.Close)
 
 	logDir := t.TempDir()
+	if d := os.Getenv("CRASH_TEST_LOG_DIR"); d != "" {
+		logDir = d // kept after the test, for reading the replicas' logs
+	}
 	h := newCrashHarness(t, crashHarnessConfig{
 		binary: bin, logDir: logDir, seed: seed, sim: sim, replicas: crashReplicas,
 		env:   append(childEnv(), "CONTACT_ENRICHER_API_KEY="+crashAPIKey),

@@ -92,21 +92,40 @@ func (q *parkedRecords) count() int {
 	return n
 }
 
+// parkedWorkers is how many parked URLs are answered at once. Each answer
+// is one read of the output topic and one small write; in parallel, the
+// writer batches them.
+const parkedWorkers = 32
+
 // answerParked answers parked records from results until ctx ends: at once
 // for a URL signalled ready, and every sweep interval for all of them, so
 // that a record whose holder gave up without a result is batched anew.
 func (p *Pipeline) answerParked(ctx context.Context) {
 	sweep := time.NewTicker(500 * time.Millisecond)
 	defer sweep.Stop()
+	slots := make(chan struct{}, parkedWorkers)
+	var workers sync.WaitGroup
+	defer workers.Wait()
+	resolve := func(url string) {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		workers.Go(func() {
+			defer func() { <-slots }()
+			p.resolveParked(ctx, url)
+		})
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case url := <-p.parked.ready:
-			p.resolveParked(ctx, url)
+			resolve(url)
 		case <-sweep.C:
 			for _, url := range p.parked.urls() {
-				p.resolveParked(ctx, url)
+				resolve(url)
 			}
 		}
 	}
