@@ -18,6 +18,9 @@ type jobEntry struct {
 	queued int64
 	// offset is the log offset of the job's latest accepted record.
 	offset int64
+	// submittingAt is the log offset of the record that moved the job into
+	// submitting, or last changed its size there. A claim does not move it.
+	submittingAt int64
 	// seen is when this replica applied the job's latest record, by its own
 	// clock, so that clock skew between replicas cannot expire a lease.
 	seen time.Time
@@ -84,7 +87,7 @@ func (t *jobTable) apply(offset int64, jobID string, state *codec.JobState, now 
 		return true
 	}
 	if e == nil {
-		t.jobs[jobID] = &jobEntry{state: *state, queued: offset, offset: offset, seen: now}
+		t.jobs[jobID] = &jobEntry{state: *state, queued: offset, offset: offset, submittingAt: offset, seen: now}
 		t.index(jobID, state.URLs)
 		return true
 	}
@@ -95,6 +98,9 @@ func (t *jobTable) apply(offset int64, jobID string, state *codec.JobState, now 
 	}
 	t.unindex(jobID, cur.URLs)
 	t.index(jobID, state.URLs)
+	if state.Status == codec.JobSubmitting && (cur.Status != codec.JobSubmitting || len(cur.URLs) != len(state.URLs)) {
+		e.submittingAt = offset
+	}
 	e.state = *state
 	e.seen = now
 	e.offset = offset
@@ -289,9 +295,10 @@ func (t *jobTable) batchIDs() map[string]bool {
 }
 
 // submittingSizes returns the URL counts of the jobs other than jobID that
-// are submitting without a batch id and whose latest record precedes
-// jobID's. GET /batch tells jobs apart by size only, so a job keeps a size
-// that no earlier such job has, and a lost post is found without doubt.
+// are submitting without a batch id and entered submitting, at their
+// current size, before jobID did. GET /batch tells jobs apart by size only,
+// so a job posts only at a size that no earlier such job has, and a lost
+// post is found without doubt.
 func (t *jobTable) submittingSizes(jobID string) map[int]bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -301,7 +308,7 @@ func (t *jobTable) submittingSizes(jobID string) map[int]bool {
 		if id == jobID || e.state.Status != codec.JobSubmitting || e.state.BatchID != "" {
 			continue
 		}
-		if me == nil || e.offset < me.offset {
+		if me == nil || e.submittingAt < me.submittingAt {
 			sizes[len(e.state.URLs)] = true
 		}
 	}

@@ -121,3 +121,19 @@ func TestJobTableSubmittingSizesOnlyEarlierUnrecordedJobs(t *testing.T) {
 		t.Errorf("submittingSizes(a) = %v, want none: a is first", got)
 	}
 }
+
+func TestJobTableSubmittingOrderSurvivesClaim(t *testing.T) {
+	tb := newJobTable()
+	now := time.Now()
+	tb.apply(1, "b", state("b", codec.JobSubmitting, "r1", "", 0, "u1", "u2"), now)
+	tb.apply(2, "a", state("a", codec.JobSubmitting, "r2", "", 0, "u3", "u4"), now)
+	// b is claimed after its owner died: b still entered submitting first.
+	tb.apply(3, "b", state("b", codec.JobSubmitting, "r3", "", 1, "u1", "u2"), now)
+
+	if got := tb.submittingSizes("b"); len(got) != 0 {
+		t.Errorf("submittingSizes(b) = %v, want none: b entered submitting before a", got)
+	}
+	if got := tb.submittingSizes("a"); !got[2] {
+		t.Errorf("submittingSizes(a) = %v, want {2}: a must not have posted at b's size", got)
+	}
+}

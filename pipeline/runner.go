@@ -200,6 +200,16 @@ func (r *runner) dropURLs(j *job, st codec.JobState, drop map[string]string) cod
 // already have created it: then the job is looked up through GET /batch
 // first.
 func (r *runner) submit(ctx context.Context, log *slog.Logger, j *job, st codec.JobState) (codec.JobState, error) {
+	if j.maybePosted && r.table.submittingSizes(st.JobID)[len(st.URLs)] {
+		// An earlier job had this size when this one entered submitting, so
+		// this one would have changed its size before posting: it never
+		// posted, and looking it up could only find the other job.
+		j.maybePosted = false
+		var err error
+		if st, err = r.takeUniqueSize(ctx, log, j, st); err != nil {
+			return st, err
+		}
+	}
 	if j.maybePosted {
 		batchID, err := r.reconcile(ctx, st)
 		if err != nil {
