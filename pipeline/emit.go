@@ -110,6 +110,13 @@ func (r *runner) downloadFile(ctx context.Context, j *job, st batchapi.Job, link
 	}
 	defer results.Close()
 
+	unexpected, firstUnexpected := 0, ""
+	defer func() {
+		if unexpected > 0 {
+			r.log.Error("results contain URLs that were not submitted; ignoring them",
+				"batch_id", st.BatchID, "count", unexpected, "first", firstUnexpected)
+		}
+	}()
 	buffered := make(map[string]bool, emitChunk)
 	events := make([]codec.ContactEvent, 0, emitChunk)
 	flush := func() error {
@@ -133,7 +140,10 @@ func (r *runner) downloadFile(ctx context.Context, j *job, st batchapi.Job, link
 		}
 		url, ok := matchResult(j, res.Identifier)
 		if !ok {
-			r.log.Warn("results contain a URL that was not submitted; ignoring it", "batch_id", st.BatchID, "identifier", res.Identifier)
+			if unexpected == 0 {
+				firstUnexpected = res.Identifier
+			}
+			unexpected++
 			continue
 		}
 		if answered[url] || buffered[url] {
