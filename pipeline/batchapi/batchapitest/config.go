@@ -43,6 +43,12 @@ type Config struct {
 	// completed, with the result as its error_message. Default: nil, so every
 	// job completes.
 	FailJob func(urls []string) string
+
+	// Faults injects failures of the real service. Default: none.
+	Faults Faults
+
+	// FaultSeed seeds the draws of Faults, so a run can be repeated.
+	FaultSeed uint64
 }
 
 // Defaults of [Config].

@@ -12,8 +12,10 @@
 // The simulator speaks the wire format itself and imports nothing from the
 // client package, so a bug in the client's types cannot hide in both.
 //
-// Not simulated: 402 insufficient_credits and 403 forbidden responses (the
-// error types exist, but nothing triggers them), per-minute request limits, and
-// the tolerated variants of the results file (Content-Encoding: gzip, CRLF
-// line ends, records out of order and the like).
+// Config.Faults injects failures of the real service at seeded random rates:
+// 5xx responses, dropped connections, 429 storms, 402 and 403 on submit, stuck
+// and failed jobs, early link expiry and damaged results files; see [Faults].
+//
+// Not simulated: per-minute request limits, and the other variants of the
+// results file (CRLF line ends, records out of order and the like).
 package batchapitest

@@ -47,14 +47,18 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
 		writeStoreError(w, http.StatusNotFound, "NoSuchKey", "The specified key does not exist.")
 		return
 	}
+	if j.fileFault != "" {
+		s.serveFaultyFile(w, j, first, last)
+		return
+	}
 	s.streamLines(w, j, first, last)
 }
 
 // fileRange returns the URL indexes [first, last) that file name of j holds.
 // ok is false when the file does not exist: unknown job, job not completed,
-// no records, or a part number out of range.
+// no records (or the EmptyResult fault), or a part number out of range.
 func fileRange(j *job, name string, now time.Time) (first, last int, ok bool) {
-	if j == nil || j.statusAt(now) != StatusCompleted || len(j.urls) == 0 {
+	if j == nil || j.statusAt(now) != StatusCompleted || len(j.urls) == 0 || j.fileFault == FaultEmptyResult {
 		return 0, 0, false
 	}
 	if name == fileAll {

@@ -31,6 +31,11 @@ type job struct {
 	duration   time.Duration
 	failure    string // error_message when the job ends as failed
 
+	// Faults drawn at submit; see [Faults].
+	stuck     bool          // never leaves processing
+	linkTTL   time.Duration // overrides Config.LinkTTL when positive
+	fileFault string        // Fault* name of a results-file fault, or ""
+
 	// fulfilled[i] is the number of fulfilled entities among the first i URLs.
 	fulfilled []int
 }
@@ -71,7 +76,7 @@ func (j *job) statusAt(now time.Time) string {
 	switch {
 	case now.Before(j.processingStart()):
 		return StatusPending
-	case now.Before(j.end()):
+	case j.stuck || now.Before(j.end()):
 		return StatusProcessing
 	case j.failure != "":
 		return StatusFailed
@@ -82,7 +87,7 @@ func (j *job) statusAt(now time.Time) string {
 
 // activeAt reports whether the job holds a slot: pending or processing.
 func (j *job) activeAt(now time.Time) bool {
-	return now.Before(j.end())
+	return j.stuck || now.Before(j.end())
 }
 
 // resultCountAt is the number of records produced by now: zero while
@@ -90,11 +95,21 @@ func (j *job) activeAt(now time.Time) bool {
 func (j *job) resultCountAt(now time.Time) int {
 	switch j.statusAt(now) {
 	case StatusCompleted:
+		if j.fileFault == FaultEmptyResult {
+			return 0
+		}
 		return len(j.urls)
 	case StatusProcessing:
+		if j.stuck && now.After(j.end()) {
+			now = j.end() // progress stalls where the job should have ended
+		}
 		done := now.Sub(j.processingStart())
 		total := j.end().Sub(j.processingStart())
-		return int(float64(len(j.urls)) * float64(done) / float64(total))
+		n := int(float64(len(j.urls)) * float64(done) / float64(total))
+		if j.stuck {
+			n = min(n, max(len(j.urls)-1, 0)) // one record short of done
+		}
+		return n
 	default:
 		return 0
 	}

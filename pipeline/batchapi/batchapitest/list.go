@@ -35,7 +35,8 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 	s.stats.ListCalls++
 	s.mu.Unlock()
 
-	if !s.allowMethod(w, r, http.MethodGet) || !s.checkAuth(w, r) || !s.checkVersion(w, r, false) {
+	if !s.allowMethod(w, r, http.MethodGet) || !s.checkAuth(w, r) || !s.checkVersion(w, r, false) ||
+		s.requestFault(w, false) {
 		return
 	}
 	q, rerr := parseListQuery(r)

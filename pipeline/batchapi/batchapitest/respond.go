@@ -13,8 +13,8 @@ const (
 	errInvalidRequest      = "invalid_request"
 	errRateLimited         = "rate_limited"
 	errNotFound            = "not_found"
-	errInsufficientCredits = "insufficient_credits" // not produced yet
-	errForbidden           = "forbidden"            // not produced yet
+	errInsufficientCredits = "insufficient_credits" // only by the NoCredits fault
+	errForbidden           = "forbidden"            // only by the Forbidden fault
 )
 
 type errorBody struct {
@@ -91,6 +91,13 @@ func secondsUntil(now, t time.Time) int {
 	d := t.Sub(now)
 	secs := int((d + time.Second - 1) / time.Second)
 	return max(1, secs)
+}
+
+// writeJSONBare sends v without any rate header.
+func writeJSONBare(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
 }
 
 // writeStoreError writes an error as an object store does, as an XML body.

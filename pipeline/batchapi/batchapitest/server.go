@@ -2,8 +2,9 @@ package batchapitest
 
 import (
 	"context"
-	"crypto/rand"
+	crand "crypto/rand"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"sync"
 	"time"
@@ -32,6 +33,8 @@ type Server struct {
 	timers map[string]*time.Timer
 	closed bool
 	stats  Stats
+
+	faultRand *rand.Rand // draws of cfg.Faults
 }
 
 // New returns a Server for cfg; zero fields of cfg take their defaults.
@@ -48,8 +51,10 @@ func New(cfg Config) *Server {
 		jobs:    make(map[string]*job),
 		timers:  make(map[string]*time.Timer),
 		stats:   Stats{SubmissionsPerURL: make(map[string]int)},
+
+		faultRand: newFaultSource(cfg.FaultSeed),
 	}
-	rand.Read(s.linkKey) // never returns an error since Go 1.24
+	crand.Read(s.linkKey) // never returns an error since Go 1.24
 
 	s.mux.HandleFunc("/batch/person/contact/enrich", s.handleSubmit)
 	s.mux.HandleFunc("/batch/{id}", s.handleStatus)

@@ -25,6 +25,10 @@ type Stats struct {
 	DownloadsWithAPIKey int
 
 	WebhooksSent int // webhook deliveries the receiver acknowledged with 2xx
+
+	// Faults counts injected faults by mode name (the Fault* constants); nil
+	// until one strikes.
+	Faults map[string]int
 }
 
 // Stats returns a copy of the counters.
@@ -33,5 +37,6 @@ func (s *Server) Stats() Stats {
 	defer s.mu.Unlock()
 	st := s.stats
 	st.SubmissionsPerURL = maps.Clone(s.stats.SubmissionsPerURL)
+	st.Faults = maps.Clone(s.stats.Faults)
 	return st
 }

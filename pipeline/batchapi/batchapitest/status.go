@@ -55,7 +55,11 @@ func (s *Server) statusOf(j *job, at, now time.Time, baseURL string) jobStatus {
 		st.ErrorMessage = j.failure
 	case StatusCompleted:
 		st.CompletedAt = formatTimestamp(j.end())
-		expires := now.Add(s.cfg.LinkTTL)
+		ttl := s.cfg.LinkTTL
+		if j.linkTTL > 0 {
+			ttl = j.linkTTL
+		}
+		expires := now.Add(ttl)
 		st.DownloadURL = s.signedLink(baseURL, j.id, fileAll, expires)
 		st.DownloadURLs = make([]string, 0, j.parts())
 		for k := 1; k <= j.parts(); k++ {
@@ -71,7 +75,8 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	s.stats.StatusCalls++
 	s.mu.Unlock()
 
-	if !s.allowMethod(w, r, http.MethodGet) || !s.checkAuth(w, r) || !s.checkVersion(w, r, false) {
+	if !s.allowMethod(w, r, http.MethodGet) || !s.checkAuth(w, r) || !s.checkVersion(w, r, false) ||
+		s.requestFault(w, false) {
 		return
 	}
 

@@ -20,7 +20,8 @@ type submitResponse struct {
 
 // handleSubmit serves POST /batch/person/contact/enrich.
 func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
-	if !s.allowMethod(w, r, http.MethodPost) || !s.checkAuth(w, r) || !s.checkVersion(w, r, true) {
+	if !s.allowMethod(w, r, http.MethodPost) || !s.checkAuth(w, r) || !s.checkVersion(w, r, true) ||
+		s.requestFault(w, true) {
 		return
 	}
 
@@ -48,6 +49,9 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if s.submitDropped(w, j) {
+		return
+	}
 	s.log.Info("job accepted", "batch_id", j.id, "urls", len(j.urls), "webhook", j.webhookURL != "")
 	writeJSONRate(w, http.StatusAccepted, submitResponse{
 		BatchID:           j.id,
@@ -72,6 +76,7 @@ func (s *Server) admit(j *job, now time.Time) (rateState, bool) {
 	}
 
 	s.stats.DuplicateActiveSubmissions += s.activeDuplicatesLocked(j.urls, now)
+	s.applyJobFaultsLocked(j)
 	j.seq = len(s.order)
 	s.order = append(s.order, j)
 	s.jobs[j.id] = j
@@ -83,7 +88,7 @@ func (s *Server) admit(j *job, now time.Time) (rateState, bool) {
 
 	rate := s.rateLocked(now)
 	s.stats.PeakActiveJobs = max(s.stats.PeakActiveJobs, rate.active)
-	if j.webhookURL != "" {
+	if j.webhookURL != "" && !j.stuck {
 		s.scheduleWebhookLocked(j)
 	}
 	return rate, true

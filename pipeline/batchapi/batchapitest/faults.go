@@ -1,0 +1,208 @@
+package batchapitest
+
+import (
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Faults switches on failure modes of the real service. Each field is a rate
+// in [0,1]: the probability that the mode strikes one eligible request or
+// job; 0 never, 1 always. The zero value injects nothing. Draws come from a
+// source seeded with Config.FaultSeed, so the same sequence of requests gets
+// the same faults. Each strike is counted in Stats.Faults under the mode's
+// Fault* name. At most one request fault and one results-file fault strike
+// at a time; the modes are tried in the order of the fields.
+type Faults struct {
+	// Per API request (submit, status, list), before any work is done.
+	ServerError    float64 // 500, 502 or 503 with a JSON error body
+	RateLimitStorm float64 // 429 whatever the free slots, with a small, absent or absurd Retry-After
+	NoCredits      float64 // submit only: 402 insufficient_credits
+	Forbidden      float64 // submit only: 403 forbidden
+
+	// DropConnection closes the connection without a response. A submit
+	// creates its job first, so the job exists though the client never
+	// learns its id.
+	DropConnection float64
+
+	// Per accepted job, drawn at submit.
+	StuckJob        float64 // never leaves processing, sends no webhook, holds its slot
+	FailedJob       float64 // ends failed with an error_message
+	EarlyLinkExpiry float64 // links expire EarlyLinkTTL after the status call
+
+	// Per accepted job, faults of its results files.
+	EmptyResult         float64 // result_count 0, and every link returns 404
+	FewerLines          float64 // the second line of every three is missing
+	DuplicateLines      float64 // the first line of every three is written twice
+	TruncatedBody       float64 // the body stops halfway, short of its Content-Length
+	CorruptGzip         float64 // the gzip trailer's checksum is wrong
+	ContentEncodingGzip float64 // served with Content-Encoding: gzip
+}
+
+// Names of the fault modes, the keys of Stats.Faults.
+const (
+	FaultServerError         = "ServerError"
+	FaultRateLimitStorm      = "RateLimitStorm"
+	FaultNoCredits           = "NoCredits"
+	FaultForbidden           = "Forbidden"
+	FaultDropConnection      = "DropConnection"
+	FaultStuckJob            = "StuckJob"
+	FaultFailedJob           = "FailedJob"
+	FaultEarlyLinkExpiry     = "EarlyLinkExpiry"
+	FaultEmptyResult         = "EmptyResult"
+	FaultFewerLines          = "FewerLines"
+	FaultDuplicateLines      = "DuplicateLines"
+	FaultTruncatedBody       = "TruncatedBody"
+	FaultCorruptGzip         = "CorruptGzip"
+	FaultContentEncodingGzip = "ContentEncodingGzip"
+)
+
+// EarlyLinkTTL is the link lifetime of a job struck by EarlyLinkExpiry.
+const EarlyLinkTTL = time.Second
+
+// FailedJobMessage is the error_message of a job struck by FailedJob.
+const FailedJobMessage = "simulated fault: the enrichment worker crashed"
+
+// errServerError is the error.type of an injected 5xx response.
+const errServerError = "server_error"
+
+func newFaultSource(seed uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+}
+
+// strike is the one place that decides whether a fault fires now: with
+// probability rate, drawn from the seeded source, and counted when it fires.
+func (s *Server) strike(mode string, rate float64) bool {
+	if rate <= 0 {
+		return false // no draw, so a zero Faults leaves the source as it was
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.strikeLocked(mode, rate)
+}
+
+// strikeLocked is strike for a caller that holds s.mu.
+func (s *Server) strikeLocked(mode string, rate float64) bool {
+	if rate <= 0 || rate < 1 && s.faultRand.Float64() >= rate {
+		return false
+	}
+	if s.stats.Faults == nil {
+		s.stats.Faults = make(map[string]int)
+	}
+	s.stats.Faults[mode]++
+	return true
+}
+
+// choose returns a uniform index below n from the fault source, to pick a
+// variant of a fault that has struck.
+func (s *Server) choose(n int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faultRand.IntN(n)
+}
+
+// requestFault writes a fault instead of the real response and reports
+// whether it did. The caller has checked method, key and version. A submit
+// drops its connection only after admitting its job: see submitDropped.
+func (s *Server) requestFault(w http.ResponseWriter, submit bool) bool {
+	f := s.cfg.Faults
+	switch {
+	case s.strike(FaultServerError, f.ServerError):
+		s.writeServerError(w)
+	case s.strike(FaultRateLimitStorm, f.RateLimitStorm):
+		s.writeRateLimitStorm(w)
+	case submit && s.strike(FaultNoCredits, f.NoCredits):
+		s.writeError(w, http.StatusPaymentRequired, errInsufficientCredits,
+			"not enough credits for this job; top up the account", nil)
+	case submit && s.strike(FaultForbidden, f.Forbidden):
+		s.writeError(w, http.StatusForbidden, errForbidden,
+			"this API key has no access to contact enrichment", nil)
+	case !submit && s.strike(FaultDropConnection, f.DropConnection):
+		dropConnection(w)
+	default:
+		return false
+	}
+	return true
+}
+
+// submitDropped drops the connection of an admitted submit when
+// DropConnection strikes: the job runs, but its 202 never arrives.
+func (s *Server) submitDropped(w http.ResponseWriter, j *job) bool {
+	if !s.strike(FaultDropConnection, s.cfg.Faults.DropConnection) {
+		return false
+	}
+	s.log.Info("job accepted, dropping the connection", "batch_id", j.id)
+	dropConnection(w)
+	return true
+}
+
+func (s *Server) writeServerError(w http.ResponseWriter) {
+	status := []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable}[s.choose(3)]
+	s.writeError(w, status, errServerError, "simulated fault: "+http.StatusText(status), nil)
+}
+
+// writeRateLimitStorm answers 429 in one of three shapes: a short
+// Retry-After, no header at all (not even x-ratelimit-*), or an absurd
+// Retry-After that a client must clamp.
+func (s *Server) writeRateLimitStorm(w http.ResponseWriter) {
+	body := errorBody{Error: errorDetail{Type: errRateLimited,
+		Message: "simulated fault: too many requests", Metadata: map[string]any{}}}
+	switch s.choose(3) {
+	case 0:
+		w.Header().Set("Retry-After", strconv.Itoa(1+s.choose(3)))
+	case 1:
+		writeJSONBare(w, http.StatusTooManyRequests, body)
+		return
+	default:
+		w.Header().Set("Retry-After", []string{"999999", "-5"}[s.choose(2)])
+	}
+	s.writeJSON(w, http.StatusTooManyRequests, body)
+}
+
+// dropConnection closes the connection under w without writing a response.
+func dropConnection(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		// HTTP/2 cannot hijack, but aborting the handler resets the stream.
+		panic(http.ErrAbortHandler)
+	}
+	_ = conn.Close()
+}
+
+// applyJobFaultsLocked draws the per-job faults of j, which is not yet
+// visible to other goroutines; the caller holds s.mu. A stuck job never
+// ends, so it draws no end state and no file fault.
+func (s *Server) applyJobFaultsLocked(j *job) {
+	f := s.cfg.Faults
+	if s.strikeLocked(FaultStuckJob, f.StuckJob) {
+		j.stuck = true
+		return
+	}
+	if j.failure == "" && s.strikeLocked(FaultFailedJob, f.FailedJob) {
+		j.failure = FailedJobMessage
+	}
+	if s.strikeLocked(FaultEarlyLinkExpiry, f.EarlyLinkExpiry) {
+		j.linkTTL = EarlyLinkTTL
+	}
+	if j.failure != "" {
+		return // a failed job has no results files
+	}
+	fileFaults := []struct {
+		mode string
+		rate float64
+	}{
+		{FaultEmptyResult, f.EmptyResult},
+		{FaultFewerLines, f.FewerLines},
+		{FaultDuplicateLines, f.DuplicateLines},
+		{FaultTruncatedBody, f.TruncatedBody},
+		{FaultCorruptGzip, f.CorruptGzip},
+		{FaultContentEncodingGzip, f.ContentEncodingGzip},
+	}
+	for _, ff := range fileFaults {
+		if s.strikeLocked(ff.mode, ff.rate) {
+			j.fileFault = ff.mode
+			return
+		}
+	}
+}
