@@ -116,6 +116,16 @@ func (e *env) produce(t *testing.T, records []codec.Record) {
 // stops it.
 func (e *env) run(t *testing.T) {
 	t.Helper()
+	adm := admin(t, e.brokers)
+	e.runWith(t, uniqueName("contact-enricher-jobs"), "integration", func() bool {
+		return committedLag(t, adm, e.group, e.in) == 0
+	})
+}
+
+// runWith runs a pipeline with the given job-state topic and replica id
+// until done returns true, then stops it.
+func (e *env) runWith(t *testing.T, stateTopic, replicaID string, done func() bool) {
+	t.Helper()
 	api, err := batchapi.New(batchapi.Config{BaseURL: e.apiURL, APIKey: simKey})
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +146,8 @@ func (e *env) run(t *testing.T) {
 		BatchSize: 40, Linger: 100 * time.Millisecond, PollInterval: 30 * time.Millisecond,
 		RetryBackoff: 20 * time.Millisecond, CommitInterval: 50 * time.Millisecond,
 		SessionTimeout: 10 * time.Second, HeartbeatInterval: time.Second,
-		StateTopic: uniqueName("contact-enricher-jobs"), StateReplicationFactor: 1,
+		StateTopic: stateTopic, StateReplicationFactor: 1, ReplicaID: replicaID,
+		ShutdownGrace: 100 * time.Millisecond,
 	}, pipeline.Deps{API: api, Contacts: contacts, DeadLetters: dead, Admin: admin(t, e.brokers)})
 	if err != nil {
 		t.Fatal(err)
@@ -145,14 +156,13 @@ func (e *env) run(t *testing.T) {
 	result := make(chan error, 1)
 	go func() { result <- p.Run(ctx) }()
 
-	adm := admin(t, e.brokers)
-	waitFor(t, 90*time.Second, "every input offset committed", func() bool {
+	waitFor(t, 90*time.Second, "the run's end condition", func() bool {
 		select {
 		case err := <-result:
 			t.Fatalf("pipeline stopped early: %v", err)
 		default:
 		}
-		return committedLag(t, adm, e.group, e.in) == 0
+		return done()
 	})
 	cancel()
 	if err := <-result; err != nil {

@@ -61,6 +61,7 @@ func (p *Pipeline) adoptOrphans(ctx, workCtx context.Context) {
 
 func (p *Pipeline) startAdopted(ctx context.Context, st codec.JobState) {
 	j := adoptedJob(st)
+	p.batcher.adopt(j)
 	p.jobs.Go(func() { p.runner.drive(ctx, j, st) })
 }
 

@@ -204,3 +204,17 @@ func (b *batcher) join(url string, rec inputRecord) bool {
 	j.add(url, rec)
 	return true
 }
+
+// adopt lets records join j, a job this replica resumed or took over:
+// records read again after a restart or a rebalance then join it instead
+// of waiting for its result and being answered a second time.
+func (b *batcher) adopt(j *job) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	j.joinable = true
+	for _, url := range j.urls {
+		if b.byURL[url] == nil {
+			b.byURL[url] = j
+		}
+	}
+}

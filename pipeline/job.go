@@ -53,8 +53,11 @@ func (j *job) add(url string, rec inputRecord) {
 	if !ok {
 		j.urls = append(j.urls, url)
 	}
-	for _, r := range recs {
+	for i, r := range recs {
 		if r.source.Partition == rec.source.Partition && r.source.Offset == rec.source.Offset && r.source.Topic == rec.source.Topic {
+			if r.value == nil {
+				recs[i] = rec // the record read again carries the value a dead letter needs
+			}
 			return
 		}
 	}

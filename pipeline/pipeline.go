@@ -263,6 +263,7 @@ func (p *Pipeline) dispatch(consumeCtx, workCtx context.Context) {
 func (p *Pipeline) drain() {
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.ShutdownGrace)
 	defer cancel()
+	p.log.Info("stop requested; waiting for running jobs", "grace", p.cfg.ShutdownGrace.String())
 	p.starters.Wait()
 	jobsDone := make(chan struct{})
 	go func() {
@@ -273,7 +274,7 @@ func (p *Pipeline) drain() {
 	case <-jobsDone:
 		p.dlq.waitIdle(ctx)
 	case <-ctx.Done():
-		p.log.Warn("stopping with jobs still running; their records stay uncommitted", "grace", p.cfg.ShutdownGrace)
+		p.log.Warn("stopping with jobs still running; their records stay uncommitted and the jobs resume on restart", "grace", p.cfg.ShutdownGrace.String())
 	}
 }
 

@@ -84,10 +84,24 @@ func (r *runner) drive(ctx context.Context, j *job, st codec.JobState) {
 		}
 		if errors.Is(err, errNotOwner) {
 			log.Info("job taken over by another replica; leaving it")
+			r.handOver(j)
 			return
 		}
 		if err != nil {
 			return
+		}
+	}
+}
+
+// handOver closes j after another replica took it over, and parks the
+// records this replica read for it until the new owner's results arrive.
+func (r *runner) handOver(j *job) {
+	r.batcher.close(j)
+	for url, recs := range j.sources {
+		for _, rec := range recs {
+			if rec.value != nil {
+				r.parked.park(url, rec)
+			}
 		}
 	}
 }

@@ -29,6 +29,7 @@ commands:
   demo          run the whole path on an embedded broker and the API simulator
   simulate-api  serve the Batch API simulator on a loopback address
   produce       write a JSONL or CSV file of records to a topic
+  jobs          list the jobs in flight, from the job-state topic
 
 Run "contact-enricher <command> -h" for the flags of a command.
 `
