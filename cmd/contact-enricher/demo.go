@@ -147,7 +147,7 @@ func runDemo(ctx context.Context, cfg *demoConfig, records []codec.Record, log *
 	}
 	defer stopSim()
 
-	if err := writeRecords(ctx, brokers, demoInputTopic, records); err != nil {
+	if err := writeRecords(ctx, brokers, demoInputTopic, records, nil); err != nil {
 		return nil, err
 	}
 	reg := prometheus.NewRegistry()

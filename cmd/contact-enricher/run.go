@@ -63,6 +63,9 @@ func runFlags(fs *flag.FlagSet) *runConfig {
 	fs.Func("fields", "contact kinds requested, comma-separated: business_email, personal_contact_info, personal_contact_info.personal_emails, personal_contact_info.phone_numbers (default business_email,personal_contact_info)", func(s string) error {
 		fields = s
 		c.pipeline.Fields = splitList(fields)
+		if len(c.pipeline.Fields) == 0 {
+			return errors.New("empty; name at least one contact kind")
+		}
 		return nil
 	})
 	fs.IntVar(&c.pipeline.BatchSize, "batch-size", pipeline.MaxBatchSize, "most distinct profile URLs in one job, 1 to 300")
@@ -91,7 +94,9 @@ func runFlags(fs *flag.FlagSet) *runConfig {
 
 // load reads the API key and checks every value, naming each invalid one.
 func (c *runConfig) load() error {
-	var errs []error
+	// The pipeline reads a zero as "use the default", but on the command
+	// line a zero was typed on purpose and is invalid.
+	errs := c.checkZeros()
 	if err := c.pipeline.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -116,6 +121,36 @@ func (c *runConfig) load() error {
 		errs = append(errs, fmt.Errorf("api call timeout %s: must be positive", c.api.CallTimeout))
 	}
 	return errors.Join(errs...)
+}
+
+// checkZeros rejects the flags given as zero or empty whose defaults are
+// not zero.
+func (c *runConfig) checkZeros() []error {
+	var errs []error
+	ints := []struct {
+		flag  string
+		value int
+	}{{"--batch-size", c.pipeline.BatchSize}, {"--jobs-in-flight", c.pipeline.MaxJobsInFlight}}
+	for _, f := range ints {
+		if f.value == 0 {
+			errs = append(errs, fmt.Errorf("%s 0: must be at least 1", f.flag))
+		}
+	}
+	durations := []struct {
+		flag  string
+		value time.Duration
+	}{
+		{"--linger", c.pipeline.Linger}, {"--poll-interval", c.pipeline.PollInterval},
+		{"--lease-timeout", c.pipeline.LeaseTimeout}, {"--freshness", c.pipeline.Freshness},
+		{"--shutdown-grace", c.pipeline.ShutdownGrace}, {"--session-timeout", c.pipeline.SessionTimeout},
+		{"--heartbeat-interval", c.pipeline.HeartbeatInterval}, {"--rebalance-timeout", c.pipeline.RebalanceTimeout},
+	}
+	for _, f := range durations {
+		if f.value == 0 {
+			errs = append(errs, fmt.Errorf("%s 0s: must be positive, with a unit such as 5s", f.flag))
+		}
+	}
+	return errs
 }
 
 // readAPIKey returns the key from path, or from the environment when path

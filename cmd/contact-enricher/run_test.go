@@ -43,7 +43,7 @@ func TestRunEnrichesAgainstBrokerAndAPI(t *testing.T) {
 	defer cluster.Close()
 	brokers := cluster.ListenAddrs()
 	records := codec.SyntheticRecords(300, 7)
-	if err := writeRecords(context.Background(), brokers, "crm", records); err != nil {
+	if err := writeRecords(context.Background(), brokers, "crm", records, nil); err != nil {
 		t.Fatal(err)
 	}
 	const key = "run-test-key-0815"
