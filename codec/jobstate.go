@@ -39,11 +39,16 @@ type JobState struct {
 	// Epoch counts changes of owner. A replica that adopts the job writes
 	// Epoch+1; in log order the first such record wins, and records of an
 	// earlier epoch are ignored.
-	Epoch     int       `json:"epoch"`
-	Attempts  int       `json:"attempts"`
-	Error     string    `json:"error,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Epoch int `json:"epoch"`
+	// Supersedes is, in a claim, the log offset of the job's latest record
+	// that the claimant saw. A claim is accepted only while that record is
+	// still the job's latest, so a claim built from a stale view cannot
+	// undo another replica's progress.
+	Supersedes int64     `json:"supersedes,omitempty"`
+	Attempts   int       `json:"attempts"`
+	Error      string    `json:"error,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // Marshal encodes the record. A zero Version is written as

@@ -25,7 +25,7 @@ func (p *Pipeline) resumeOwn(ctx context.Context) {
 			continue
 		}
 		p.log.Info("resuming job", "job_id", id, "status", e.state.Status, "batch_id", e.state.BatchID)
-		p.startAdopted(ctx, e.state)
+		p.startAdopted(ctx, e.state, time.Time{})
 	}
 }
 
@@ -43,24 +43,29 @@ func (p *Pipeline) adoptOrphans(ctx, workCtx context.Context) {
 		}
 		for _, id := range p.table.expired(p.cfg.ReplicaID, p.cfg.LeaseTimeout, p.now()) {
 			e, ok := p.table.get(id)
-			if !ok || finished(e.state.Status) {
-				continue
+			if !ok || finished(e.state.Status) || e.state.Owner == p.cfg.ReplicaID || p.now().Sub(e.seen) <= p.cfg.LeaseTimeout {
+				continue // gone, done, or written to since the expiry was read
 			}
 			st := e.state
-			previous := st.Owner
-			st.Owner, st.Epoch = p.cfg.ReplicaID, st.Epoch+1
+			previous, lastWrite := st.Owner, st.UpdatedAt
+			st.Owner, st.Epoch, st.Supersedes = p.cfg.ReplicaID, st.Epoch+1, e.offset
 			if err := p.state.record(ctx, &st); err != nil {
 				continue // another replica claimed it first, or ctx ended
 			}
 			p.log.Info("adopted job of an unresponsive replica", "job_id", id, "previous_owner", previous, "status", st.Status, "batch_id", st.BatchID)
 			p.metrics.jobsAdopted.Inc()
-			p.startAdopted(workCtx, st)
+			p.startAdopted(workCtx, st, lastWrite)
 		}
 	}
 }
 
-func (p *Pipeline) startAdopted(ctx context.Context, st codec.JobState) {
+// startAdopted drives a job this replica resumed or claimed. For a claimed
+// job, previousWrite is the time of the previous owner's last record: a
+// post it made lies after that.
+func (p *Pipeline) startAdopted(ctx context.Context, st codec.JobState, previousWrite time.Time) {
 	j := adoptedJob(st)
+	j.adopted = !previousWrite.IsZero()
+	j.postedAfter = previousWrite
 	p.batcher.adopt(j)
 	p.jobs.Go(func() { p.runner.drive(ctx, j, st) })
 }
@@ -118,8 +123,12 @@ func sourcesCommitted(sources map[string][]codec.Source, committed kadm.OffsetRe
 // reconcile compares a job's creation time with the submitting record.
 const reconcileSkew = 10 * time.Second
 
-func (r *runner) reconcile(ctx context.Context, st codec.JobState) (string, error) {
-	since := st.UpdatedAt.Add(-reconcileSkew)
+func (r *runner) reconcile(ctx context.Context, j *job, st codec.JobState) (string, error) {
+	since := st.UpdatedAt
+	if !j.postedAfter.IsZero() {
+		since = j.postedAfter
+	}
+	since = since.Add(-reconcileSkew)
 	known := r.table.batchIDs()
 	candidate, cursor := "", ""
 	for page, attempt := 0, 1; page < 20; {

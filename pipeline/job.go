@@ -35,6 +35,11 @@ type job struct {
 	// maybePosted is set when the API may have created the job although no
 	// batch id is recorded: after a crash during the post, or a lost answer.
 	maybePosted bool
+	// adopted is set for a job this replica claimed from another owner, and
+	// postedAfter is the time of that owner's last record: a post it made
+	// lies after it.
+	adopted     bool
+	postedAfter time.Time
 }
 
 func newJob(now time.Time) *job {

@@ -21,6 +21,10 @@ type jobEntry struct {
 	// submittingAt is the log offset of the record that moved the job into
 	// submitting, or last changed its size there. A claim does not move it.
 	submittingAt int64
+	// rejectedOwner and rejectedAt identify the job's last rejected record,
+	// so that its writer learns that it lost.
+	rejectedOwner string
+	rejectedAt    time.Time
 	// seen is when this replica applied the job's latest record, by its own
 	// clock, so that clock skew between replicas cannot expire a lease.
 	seen time.Time
@@ -93,7 +97,9 @@ func (t *jobTable) apply(offset int64, jobID string, state *codec.JobState, now 
 	}
 	cur := e.state
 	sameTerm := state.Epoch == cur.Epoch && state.Owner == cur.Owner
-	if !sameTerm && state.Epoch != cur.Epoch+1 {
+	claim := state.Epoch == cur.Epoch+1
+	if !sameTerm && (!claim || state.Supersedes != e.offset) {
+		e.rejectedOwner, e.rejectedAt = state.Owner, state.UpdatedAt
 		return false
 	}
 	t.unindex(jobID, cur.URLs)

@@ -63,10 +63,14 @@ func TestJobTableFirstClaimWins(t *testing.T) {
 	now := time.Now()
 	tb.apply(1, "a", state("a", codec.JobSubmitted, "r1", "b1", 0), now)
 
-	if !tb.apply(2, "a", state("a", codec.JobSubmitted, "r2", "b1", 1), now) {
+	claim := state("a", codec.JobSubmitted, "r2", "b1", 1)
+	claim.Supersedes = 1
+	if !tb.apply(2, "a", claim, now) {
 		t.Fatal("the first claim with the next epoch was rejected")
 	}
-	if tb.apply(3, "a", state("a", codec.JobSubmitted, "r3", "b1", 1), now) {
+	second := state("a", codec.JobSubmitted, "r3", "b1", 1)
+	second.Supersedes = 1
+	if tb.apply(3, "a", second, now) {
 		t.Error("a second claim of the same epoch was accepted")
 	}
 	if tb.apply(4, "a", state("a", codec.JobCompleted, "r1", "b1", 0), now) {
@@ -128,12 +132,34 @@ func TestJobTableSubmittingOrderSurvivesClaim(t *testing.T) {
 	tb.apply(1, "b", state("b", codec.JobSubmitting, "r1", "", 0, "u1", "u2"), now)
 	tb.apply(2, "a", state("a", codec.JobSubmitting, "r2", "", 0, "u3", "u4"), now)
 	// b is claimed after its owner died: b still entered submitting first.
-	tb.apply(3, "b", state("b", codec.JobSubmitting, "r3", "", 1, "u1", "u2"), now)
+	claim := state("b", codec.JobSubmitting, "r3", "", 1, "u1", "u2")
+	claim.Supersedes = 1
+	tb.apply(3, "b", claim, now)
 
 	if got := tb.submittingSizes("b"); len(got) != 0 {
 		t.Errorf("submittingSizes(b) = %v, want none: b entered submitting before a", got)
 	}
 	if got := tb.submittingSizes("a"); !got[2] {
 		t.Errorf("submittingSizes(a) = %v, want {2}: a must not have posted at b's size", got)
+	}
+}
+
+func TestJobTableRejectsClaimFromStaleView(t *testing.T) {
+	tb := newJobTable()
+	now := time.Now()
+	tb.apply(1, "a", state("a", codec.JobIntent, "r1", "", 0, "u1"), now)
+	tb.apply(2, "a", state("a", codec.JobSubmitted, "r1", "b1", 0, "u1"), now)
+	// r2 saw only the intent at offset 1 and claims from there.
+	stale := state("a", codec.JobIntent, "r2", "", 1, "u1")
+	stale.Supersedes = 1
+	if tb.apply(3, "a", stale, now) {
+		t.Fatal("a claim built from a stale view was accepted and would undo the submit")
+	}
+	e, _ := tb.get("a")
+	if e.state.BatchID != "b1" || e.state.Owner != "r1" {
+		t.Errorf("job a = %s owned by %s, want batch b1 owned by r1", e.state.BatchID, e.state.Owner)
+	}
+	if e.rejectedOwner != "r2" {
+		t.Errorf("rejected claim not remembered (owner %q), so its writer would wait for it forever", e.rejectedOwner)
 	}
 }

@@ -225,7 +225,7 @@ func (r *runner) submit(ctx context.Context, log *slog.Logger, j *job, st codec.
 		}
 	}
 	if j.maybePosted {
-		batchID, err := r.reconcile(ctx, st)
+		batchID, err := r.findPosted(ctx, j, st)
 		if err != nil {
 			return st, err
 		}
@@ -237,8 +237,13 @@ func (r *runner) submit(ctx context.Context, log *slog.Logger, j *job, st codec.
 	}
 	req := batchapi.SubmitRequest{URLs: st.URLs, Fields: st.Fields}
 	for attempt := 1; ; attempt++ {
-		j.maybePosted = true
+		// Each post is recorded first. The record fences the post: a replica
+		// that lost the job to another is refused here, before it pays.
 		st.Attempts++
+		if err := r.state.record(ctx, &st); err != nil {
+			return st, err
+		}
+		j.maybePosted = true
 		resp, err := r.api.Submit(ctx, req)
 		if err == nil {
 			r.metrics.jobsSubmitted.Inc()
@@ -263,7 +268,7 @@ func (r *runner) submit(ctx context.Context, log *slog.Logger, j *job, st codec.
 		if err := sleepCtx(ctx, retryDelay(r.cfg.RetryBackoff, attempt)); err != nil {
 			return st, err
 		}
-		batchID, err := r.reconcile(ctx, st)
+		batchID, err := r.reconcile(ctx, j, st)
 		if err != nil {
 			return st, err
 		}
@@ -272,6 +277,21 @@ func (r *runner) submit(ctx context.Context, log *slog.Logger, j *job, st codec.
 			return st, r.state.record(ctx, &st)
 		}
 	}
+}
+
+// findPosted looks the job up through GET /batch. A replica that adopted
+// the job and finds nothing looks again after one lease: the previous owner
+// may have been slow rather than dead, with its post still under way when
+// the claim was written.
+func (r *runner) findPosted(ctx context.Context, j *job, st codec.JobState) (string, error) {
+	batchID, err := r.reconcile(ctx, j, st)
+	if err != nil || batchID != "" || !j.adopted {
+		return batchID, err
+	}
+	if err := sleepCtx(ctx, r.cfg.LeaseTimeout); err != nil {
+		return "", err
+	}
+	return r.reconcile(ctx, j, st)
 }
 
 // await polls the job until the API reports it finished, renewing the

@@ -154,6 +154,8 @@ func (s *stateLog) record(ctx context.Context, state *codec.JobState) error {
 			return nil
 		case ok && (e.state.Epoch > st.Epoch || (e.state.Epoch == st.Epoch && e.state.Owner != st.Owner)):
 			return errNotOwner
+		case ok && e.rejectedOwner == st.Owner && e.rejectedAt.Equal(st.UpdatedAt):
+			return errNotOwner // a claim that came too late
 		}
 		select {
 		case <-ctx.Done():
