@@ -111,18 +111,20 @@ func sourcesCommitted(sources map[string][]codec.Source, committed kadm.OffsetRe
 	return true
 }
 
+// reconcileSkew is how far the API's clock may lag this replica's when
+// reconcile compares a job's creation time with the submitting record.
+const reconcileSkew = 10 * time.Second
+
 // reconcile looks through GET /batch for a job that this job's post may
 // have created: a job, not failed, with as many identifiers, created after
 // the job was marked submitting, whose batch id no job in the table holds
 // or held. It returns "" when there is none.
 //
-// NOTE: the list does not return a job's URLs, so two posts of the same
-// size in the same minute, both without a recorded batch id, cannot be told
-// apart; the oldest unknown candidate is taken.
-// reconcileSkew is how far the API's clock may lag this replica's when
-// reconcile compares a job's creation time with the submitting record.
-const reconcileSkew = 10 * time.Second
-
+// The list does not return a job's URLs. Among this service's jobs a size
+// identifies a post, because a job posts only at a size that no job
+// submitting ahead of it has. NOTE: a job of the same size posted on the
+// same account by something else in the same window can still be taken;
+// the oldest unknown candidate is.
 func (r *runner) reconcile(ctx context.Context, j *job, st codec.JobState) (string, error) {
 	since := st.UpdatedAt
 	if !j.postedAfter.IsZero() {
