@@ -101,15 +101,7 @@ func (e *env) produce(t *testing.T, records []codec.Record) {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	krs := make([]*kgo.Record, len(records))
-	for i, r := range records {
-		krs[i] = &kgo.Record{Key: r.Key, Value: r.Value}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := cl.ProduceSync(ctx, krs...).FirstErr(); err != nil {
-		t.Fatalf("producing input: %v", err)
-	}
+	produceWave(t, cl, records)
 }
 
 // run starts the pipeline, waits until every input offset is committed and

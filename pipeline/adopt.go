@@ -15,8 +15,8 @@ func finished(status string) bool {
 	return status == codec.JobEmitted || status == codec.JobAbandoned
 }
 
-// resumeOwn drives the unfinished jobs that the job-state log says this
-// replica owns: the jobs of this replica before a restart with the same
+// resumeOwn drives the unfinished jobs that the job-state log records as
+// owned by this replica: the jobs of this replica before a restart with the same
 // replica id.
 func (p *Pipeline) resumeOwn(ctx context.Context) {
 	for _, id := range p.table.owned(p.cfg.ReplicaID) {

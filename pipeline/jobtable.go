@@ -8,8 +8,8 @@ import (
 	"github.com/contact-enricher/contact-enricher/codec"
 )
 
-// jobEntry is what the job table knows of one job: its latest accepted
-// record and where the job stands in the job-state log.
+// jobEntry is the job table's record of one job: its latest accepted
+// record and its place in the job-state log.
 type jobEntry struct {
 	state codec.JobState
 	// queued is the log offset of the job's earliest record still known.
@@ -58,7 +58,6 @@ type jobTable struct {
 	// removed holds the batch ids of jobs removed by a tombstone, with the
 	// time, so that reconcile never takes a finished job for a lost post.
 	removed map[string]time.Time
-	applied int64 // offset of the last applied record, -1 before any
 	changed chan struct{}
 }
 
@@ -67,7 +66,6 @@ func newJobTable() *jobTable {
 		jobs:    make(map[string]*jobEntry),
 		byURL:   make(map[string][]string),
 		removed: make(map[string]time.Time),
-		applied: -1,
 		changed: make(chan struct{}),
 	}
 }
@@ -80,7 +78,6 @@ func (t *jobTable) apply(offset int64, jobID string, state *codec.JobState, now 
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	defer t.notify()
-	t.applied = offset
 	e := t.jobs[jobID]
 	if state == nil {
 		if e != nil {
@@ -146,13 +143,6 @@ func (t *jobTable) wait() <-chan struct{} {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.changed
-}
-
-// appliedOffset returns the offset of the last applied record.
-func (t *jobTable) appliedOffset() int64 {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.applied
 }
 
 // get returns a copy of the job's entry.
@@ -302,7 +292,7 @@ func (t *jobTable) batchIDs() map[string]bool {
 
 // submittingSizes returns the URL counts of the jobs other than jobID that
 // are submitting without a batch id and entered submitting, at their
-// current size, before jobID did. GET /batch tells jobs apart by size only,
+// current size, before jobID did. GET /batch distinguishes jobs by size only,
 // so a job posts only at a size that no earlier such job has, and a lost
 // post is found without doubt.
 func (t *jobTable) submittingSizes(jobID string) map[int]bool {

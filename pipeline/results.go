@@ -29,8 +29,8 @@ type resultLocation struct {
 	partition int32
 }
 
-// resultsIndex knows, for every URL with a contact event on the output
-// topic, where its latest event lies. It is built by reading the output
+// resultsIndex maps every URL with a contact event on the output topic to
+// the location of its latest event. It is built by reading the output
 // topic from its start and follows it, so results written by any replica
 // are seen. A URL whose event is younger than the freshness window is
 // answered from that event instead of a new, paid submission. It is safe
