@@ -49,6 +49,9 @@ type JobState struct {
 	Error      string    `json:"error,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
+	// SubmittedAt is when the API accepted the job, from which the
+	// stuck-job deadline runs; zero before, and in records of older versions.
+	SubmittedAt time.Time `json:"submitted_at,omitzero"`
 }
 
 // Marshal encodes the record. A zero Version is written as
@@ -68,6 +71,9 @@ func (s JobState) Marshal() ([]byte, error) {
 	}
 	s.CreatedAt = s.CreatedAt.UTC()
 	s.UpdatedAt = s.UpdatedAt.UTC()
+	if !s.SubmittedAt.IsZero() {
+		s.SubmittedAt = s.SubmittedAt.UTC()
+	}
 	b, err := marshalNoHTMLEscape(s)
 	if err != nil {
 		return nil, fmt.Errorf("encoding job state %q: %w", s.JobID, err)

@@ -11,6 +11,7 @@ const (
 	ReasonUnsupportedURL    = "unsupported_profile_url" // a person profile URL form we cannot canonicalise (legacy /pub/)
 	ReasonAPIRejected       = "api_rejected"            // the Batch API rejected the job permanently (HTTP 400)
 	ReasonEnrichmentFailed  = "enrichment_failed"       // the job failed on the API side more often than allowed
+	ReasonJobStuck          = "job_stuck"               // the job stayed pending or processing past the deadline, and abandoning was allowed
 )
 
 // DecodeError is returned for a record that must go to the dead-letter

@@ -80,6 +80,30 @@ type Config struct {
 	// MaxDownloadAttempts is how often a results download is tried before
 	// the job's unanswered records are dead-lettered. Default: 5.
 	MaxDownloadAttempts int
+	// CreditProbeInterval is, after the API answered 402 (insufficient
+	// credits), the wait between posts that probe whether credits are back.
+	// Submissions and consumption pause until one succeeds. Default: 5m.
+	CreditProbeInterval time.Duration
+	// StuckJobAfter is how long a job may stay pending or processing after
+	// its submission before it is reported stuck: an error log and the
+	// gauge contact_enricher_batchapi_jobs_stuck. The job keeps its slot.
+	// Default: 1h.
+	StuckJobAfter time.Duration
+	// AbandonStuckJobs dead-letters the records of a job reported stuck
+	// (reason job_stuck) so that their offsets can be committed. The job
+	// still holds its token until the API ends it, and its URLs are not
+	// submitted again. Default: false, so a stuck job waits.
+	AbandonStuckJobs bool
+	// WebhookURL is the public URL of this service's webhook receiver
+	// (Pipeline.WebhookHandler), sent with every submit so that the API
+	// calls it when the job ends. Default: empty, no webhooks; status polls
+	// alone find the end of each job.
+	WebhookURL string
+	// WebhookSecret, when set, is the key that webhook signatures must
+	// match (x-crustdata-signature); deliveries without a valid signature
+	// are refused. The provider signs with the account's API key.
+	// Default: empty, signatures are not checked.
+	WebhookSecret batchapi.Secret
 	// RetryBackoff is the first wait before a failed call or write is
 	// retried; each retry doubles it up to a minute. Default: 500ms.
 	RetryBackoff time.Duration
@@ -130,6 +154,8 @@ func (c *Config) setDefaults() {
 	setDefault(&c.PollInterval, 30*time.Second)
 	setDefault(&c.MaxJobAttempts, 3)
 	setDefault(&c.MaxDownloadAttempts, 5)
+	setDefault(&c.CreditProbeInterval, 5*time.Minute)
+	setDefault(&c.StuckJobAfter, time.Hour)
 	setDefault(&c.RetryBackoff, 500*time.Millisecond)
 	setDefault(&c.CommitInterval, time.Second)
 	setDefault(&c.ShutdownGrace, 20*time.Second)
@@ -192,6 +218,7 @@ func (c Config) Validate() error {
 		{"session timeout", c.SessionTimeout}, {"heartbeat interval", c.HeartbeatInterval},
 		{"rebalance timeout", c.RebalanceTimeout}, {"join group backoff", c.JoinGroupBackoff},
 		{"fetch max wait", c.FetchMaxWait}, {"lease timeout", c.LeaseTimeout}, {"freshness", c.Freshness},
+		{"credit probe interval", c.CreditProbeInterval}, {"stuck job after", c.StuckJobAfter},
 	}
 	for _, d := range durations {
 		check(d.value < 0, "%s %s: must not be negative", d.name, d.value)

@@ -141,6 +141,9 @@ func (p *Pipeline) consumePartition(ctx context.Context, a kafka.PartitionAssign
 		return
 	}
 	for attempt := 1; ; attempt++ {
+		if p.credits.waitOpen(ctx) != nil {
+			return
+		}
 		m, err := r.FetchMessage(ctx)
 		if ctx.Err() != nil {
 			return

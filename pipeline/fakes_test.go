@@ -180,15 +180,29 @@ func testConfig(brokers []string) Config {
 // returns Run's error. It fails the test after 30s.
 func runUntil(t *testing.T, cfg Config, api API, sinks *memSinks, done func() bool) error {
 	t.Helper()
+	return runPipelineUntil(t, cfg, Deps{API: api, Contacts: sinks, DeadLetters: sinks}, done)
+}
+
+// runPipelineUntil is runUntil with the dependencies given; the admin
+// client and a silent logger are filled in, and onStart, when set, sees the
+// pipeline before it runs.
+func runPipelineUntil(t *testing.T, cfg Config, deps Deps, done func() bool, onStart ...func(*Pipeline)) error {
+	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	p, err := New(cfg, Deps{API: api, Contacts: sinks, DeadLetters: sinks, Admin: kadm.NewClient(cl),
-		Logger: slog.New(slog.DiscardHandler)})
+	deps.Admin = kadm.NewClient(cl)
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	p, err := New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range onStart {
+		f(p)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -31,9 +31,15 @@ type metrics struct {
 
 	answeredFromResults prometheus.Counter
 	jobsAdopted         prometheus.Counter
+	webhooks            *prometheus.CounterVec
 }
 
-func newMetrics(reg prometheus.Registerer, tokensInUse, pendingRecords, parkedRecords func() float64) (*metrics, error) {
+// gaugeFuncs read the pipeline's current state for the gauges.
+type gaugeFuncs struct {
+	tokensInUse, pendingRecords, parkedRecords, creditsPaused, jobsStuck func() float64
+}
+
+func newMetrics(reg prometheus.Registerer, g gaugeFuncs) (*metrics, error) {
 	m := &metrics{
 		recordsConsumed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "contact_enricher_consumer_records_total",
@@ -88,23 +94,35 @@ func newMetrics(reg prometheus.Registerer, tokensInUse, pendingRecords, parkedRe
 			Name: "contact_enricher_pipeline_jobs_adopted_total",
 			Help: "Jobs taken over from a replica whose lease expired.",
 		}),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "contact_enricher_webhook_deliveries_total",
+			Help: "Webhook deliveries received, by outcome: accepted, unknown_job, bad_signature or malformed.",
+		}, []string{"outcome"}),
 	}
 	collectors := []prometheus.Collector{
 		m.recordsConsumed, m.recordsFinished, m.deadLetters, m.contactEvents, m.joinedJobs,
 		m.jobsSubmitted, m.urlsSubmitted, m.jobsFinished, m.apiErrors, m.jobSeconds, m.commits,
-		m.answeredFromResults, m.jobsAdopted,
+		m.answeredFromResults, m.jobsAdopted, m.webhooks,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "contact_enricher_pipeline_records_parked",
 			Help: "Input records waiting for the result of a job that holds their URL.",
-		}, parkedRecords),
+		}, g.parkedRecords),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "contact_enricher_pipeline_job_tokens_in_use",
 			Help: "Job tokens taken: jobs submitted or about to be, and not yet reported finished.",
-		}, tokensInUse),
+		}, g.tokensInUse),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "contact_enricher_pipeline_records_pending",
 			Help: "Input records fetched whose output or dead letter is not yet written.",
-		}, pendingRecords),
+		}, g.pendingRecords),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "contact_enricher_batchapi_paused_no_credits",
+			Help: "1 while submissions and consumption are paused because the Batch API answered 402 (insufficient credits), else 0.",
+		}, g.creditsPaused),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "contact_enricher_batchapi_jobs_stuck",
+			Help: "Jobs of this replica still pending or processing past --stuck-job-after; alert when above 0.",
+		}, g.jobsStuck),
 	}
 	for _, c := range collectors {
 		if err := reg.Register(c); err != nil {
@@ -112,4 +130,11 @@ func newMetrics(reg prometheus.Registerer, tokensInUse, pendingRecords, parkedRe
 		}
 	}
 	return m, nil
+}
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -66,6 +68,9 @@ type Pipeline struct {
 	tracker *offsetTracker
 	batcher *batcher
 	tokens  *tokenPool
+	credits *creditGate
+	hints   *webhookHints
+	stuck   atomic.Int64 // jobs past StuckJobAfter, for the gauge
 	dlq     *deadLetterQueue
 	runner  *runner
 	metrics *metrics
@@ -117,14 +122,20 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 		parked:  newParkedRecords(),
 		now:     deps.Now,
 	}
-	m, err := newMetrics(deps.Registerer,
-		func() float64 { return float64(p.tokens.inUse()) },
-		func() float64 { return float64(p.tracker.pendingCount()) },
-		func() float64 { return float64(p.parked.count()) })
+	p.credits = newCreditGate(cfg.CreditProbeInterval, deps.Now, deps.Logger)
+	m, err := newMetrics(deps.Registerer, gaugeFuncs{
+		tokensInUse:    func() float64 { return float64(p.tokens.inUse()) },
+		pendingRecords: func() float64 { return float64(p.tracker.pendingCount()) },
+		parkedRecords:  func() float64 { return float64(p.parked.count()) },
+		creditsPaused:  func() float64 { return boolGauge(p.credits.isPaused()) },
+		jobsStuck:      func() float64 { return float64(p.stuck.Load()) },
+	})
 	if err != nil {
 		return nil, err
 	}
 	p.metrics = m
+	p.hints = &webhookHints{secret: cfg.WebhookSecret, now: deps.Now, log: deps.Logger.With("component", "webhook"),
+		received: m.webhooks, waiting: make(map[string]chan struct{})}
 	p.state = &stateLog{
 		topic: cfg.StateTopic, brokers: cfg.Brokers, dialer: cfg.Dialer, admin: deps.Admin,
 		writer: newStateWriter(cfg), table: p.table, log: deps.Logger, backoff: cfg.RetryBackoff, now: deps.Now,
@@ -139,11 +150,17 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 	p.runner = &runner{
 		cfg: cfg, api: deps.API, contacts: deps.Contacts, dlq: p.dlq,
 		tracker: p.tracker, batcher: p.batcher, tokens: p.tokens,
+		credits: p.credits, stuck: &p.stuck, hints: p.hints,
 		state: p.state, table: p.table, parked: p.parked, results: p.results,
 		metrics: m, log: deps.Logger, now: deps.Now, fail: p.fail,
 	}
 	return p, nil
 }
+
+// WebhookHandler returns the receiver of the provider's job-finished
+// callbacks, to be served at Config.WebhookURL. A verified delivery wakes
+// the job it names for an early status call; it is answered at once.
+func (p *Pipeline) WebhookHandler() http.Handler { return p.hints }
 
 // Run consumes until ctx ends or an error that no retry can cure (a
 // rejected API key, exhausted credits). It returns nil after a requested

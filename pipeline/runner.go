@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/contact-enricher/contact-enricher/codec"
@@ -30,6 +31,9 @@ type runner struct {
 	tracker  *offsetTracker
 	batcher  *batcher
 	tokens   *tokenPool
+	credits  *creditGate
+	hints    *webhookHints
+	stuck    *atomic.Int64 // jobs past StuckJobAfter
 	state    *stateLog
 	table    *jobTable
 	parked   *parkedRecords
@@ -231,12 +235,14 @@ func (r *runner) submit(ctx context.Context, log *slog.Logger, j *job, st codec.
 		}
 		if batchID != "" {
 			log.Info("job found through the list of jobs; not submitting again", "batch_id", batchID)
-			st.BatchID, st.Status = batchID, codec.JobSubmitted
-			return st, r.state.record(ctx, &st)
+			return r.submitted(ctx, st, batchID)
 		}
 	}
-	req := batchapi.SubmitRequest{URLs: st.URLs, Fields: st.Fields}
+	req := batchapi.SubmitRequest{URLs: st.URLs, Fields: st.Fields, WebhookURL: r.cfg.WebhookURL}
 	for attempt := 1; ; attempt++ {
+		if err := r.credits.awaitTurn(ctx, r.cfg.LeaseTimeout/3, func() error { return r.state.record(ctx, &st) }); err != nil {
+			return st, err
+		}
 		// Each post is recorded first. The record fences the post: a replica
 		// that lost the job to another is refused here, before it pays.
 		st.Attempts++
@@ -246,11 +252,11 @@ func (r *runner) submit(ctx context.Context, log *slog.Logger, j *job, st codec.
 		j.maybePosted = true
 		resp, err := r.api.Submit(ctx, req)
 		if err == nil {
+			r.credits.accepted()
 			r.metrics.jobsSubmitted.Inc()
 			r.metrics.urlsSubmitted.Add(float64(len(st.URLs)))
 			log.Info("job submitted", "batch_id", resp.BatchID, "urls", len(st.URLs), "attempt", st.Attempts)
-			st.BatchID, st.Status = resp.BatchID, codec.JobSubmitted
-			return st, r.state.record(ctx, &st)
+			return r.submitted(ctx, st, resp.BatchID)
 		}
 		switch r.classify("submit", err) {
 		case batchapi.ClassCanceled:
@@ -258,9 +264,16 @@ func (r *runner) submit(ctx context.Context, log *slog.Logger, j *job, st codec.
 		case batchapi.ClassBadRequest:
 			log.Error("job rejected by the API; dead-lettering its records", "error", err)
 			return r.abandon(ctx, j, st, codec.ReasonAPIRejected, err.Error())
-		case batchapi.ClassAuth, batchapi.ClassNoCredits:
+		case batchapi.ClassAuth:
 			r.fail(fmt.Errorf("submitting job %s: %w", j.id, err))
 			return st, err
+		case batchapi.ClassNoCredits:
+			// A 402 creates no job, so this post neither counts nor needs a
+			// lookup; the job waits for its turn to probe.
+			j.maybePosted = false
+			st.Attempts--
+			r.credits.noCredits(err.Error())
+			continue
 		}
 		// The request may have reached the API before it failed, so look for
 		// the job before posting it again.
@@ -273,10 +286,15 @@ func (r *runner) submit(ctx context.Context, log *slog.Logger, j *job, st codec.
 			return st, err
 		}
 		if batchID != "" {
-			st.BatchID, st.Status = batchID, codec.JobSubmitted
-			return st, r.state.record(ctx, &st)
+			return r.submitted(ctx, st, batchID)
 		}
 	}
+}
+
+// submitted records that the API holds the job as batchID.
+func (r *runner) submitted(ctx context.Context, st codec.JobState, batchID string) (codec.JobState, error) {
+	st.BatchID, st.Status, st.SubmittedAt = batchID, codec.JobSubmitted, r.now()
+	return st, r.state.record(ctx, &st)
 }
 
 // findPosted looks the job up through GET /batch. A replica that adopted
@@ -298,8 +316,15 @@ func (r *runner) findPosted(ctx context.Context, j *job, st codec.JobState) (str
 // lease on the way, and records the outcome.
 func (r *runner) await(ctx context.Context, log *slog.Logger, j *job, st codec.JobState) (codec.JobState, error) {
 	start, lastWrite := r.now(), r.now()
+	stuck := stuckWatch{since: st.SubmittedAt, count: r.stuck}
+	if stuck.since.IsZero() {
+		stuck.since = start // a record of an older version
+	}
+	defer stuck.clear()
+	hint := r.hints.watch(st.BatchID)
+	defer r.hints.unwatch(st.BatchID)
 	for {
-		if err := sleepCtx(ctx, jittered(r.cfg.PollInterval)); err != nil {
+		if err := r.waitPoll(ctx, hint); err != nil {
 			return st, err
 		}
 		resp, err := r.api.Status(ctx, st.BatchID)
@@ -307,7 +332,7 @@ func (r *runner) await(ctx context.Context, log *slog.Logger, j *job, st codec.J
 			switch r.classify("status", err) {
 			case batchapi.ClassCanceled:
 				return st, err
-			case batchapi.ClassAuth, batchapi.ClassNoCredits:
+			case batchapi.ClassAuth:
 				r.fail(fmt.Errorf("getting status of batch %s: %w", st.BatchID, err))
 				return st, err
 			}
@@ -323,6 +348,14 @@ func (r *runner) await(ctx context.Context, log *slog.Logger, j *job, st codec.J
 			}
 			return st, r.state.record(ctx, &st)
 		}
+		if err == nil && stuck.check(r.now(), r.cfg.StuckJobAfter) {
+			log.Error("job stuck: the API still reports it unfinished past the deadline; it keeps its slot",
+				"status", resp.Status, "submitted_at", stuck.since, "stuck_job_after", r.cfg.StuckJobAfter.String(),
+				"abandon", r.cfg.AbandonStuckJobs)
+			if r.cfg.AbandonStuckJobs {
+				return r.abandonStuck(ctx, log, j, st, resp.Status)
+			}
+		}
 		if r.now().Sub(lastWrite) > r.cfg.LeaseTimeout/3 {
 			if err := r.state.record(ctx, &st); err != nil {
 				return st, err
@@ -330,6 +363,20 @@ func (r *runner) await(ctx context.Context, log *slog.Logger, j *job, st codec.J
 			lastWrite = r.now()
 		}
 	}
+}
+
+// waitPoll waits for the next status call: one jittered poll interval,
+// slowed while webhooks arrive, or until a webhook for the job arrives.
+func (r *runner) waitPoll(ctx context.Context, hint <-chan struct{}) error {
+	timer := time.NewTimer(jittered(r.hints.pollInterval(r.cfg.PollInterval)))
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+	case <-hint:
+	}
+	return nil
 }
 
 // retryFailed queues a failed job again, or abandons it after
