@@ -35,6 +35,12 @@ func TestRunRejectsInvalidConfiguration(t *testing.T) {
 		{"unparsable duration", []string{"--poll-interval", "soon"}, []string{"poll-interval"}},
 		{"bad log level", []string{"--log-level", "loud"}, []string{`log level "loud"`}},
 		{"missing key file", []string{"--api-key-file", "/nonexistent/key"}, []string{"api key file"}},
+		{"webhook URL without a listener", []string{"--webhook-url", "https://hooks.example.com/ce"}, []string{"--webhook-url and --webhook-listen: give both or neither"}},
+		{"relative webhook URL", []string{"--webhook-url", "/ce", "--webhook-listen", "127.0.0.1:0"}, []string{`--webhook-url "/ce": must be an absolute http or https URL`}},
+		{"missing webhook secret file", []string{"--webhook-secret-file", "/nonexistent/secret"}, []string{"reading webhook secret file"}},
+		{"zero result line limit", []string{"--max-result-line-bytes", "0"}, []string{"--max-result-line-bytes 0: must be positive"}},
+		{"zero credit probe interval", []string{"--credit-probe-interval", "0s"}, []string{"--credit-probe-interval 0s: must be positive"}},
+		{"negative stuck deadline", []string{"--stuck-job-after", "-1h"}, []string{"--stuck-job-after -1h0m0s: must be positive"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -38,6 +38,7 @@ type runConfig struct {
 	kafka       kafkaconn.Config
 	api         batchapi.Config
 	apiKeyFile  string
+	faults      faultConfig
 	metricsAddr string
 	logLevel    string
 	logFormat   string
@@ -88,6 +89,7 @@ func runFlags(fs *flag.FlagSet) *runConfig {
 	fs.StringVar(&c.metricsAddr, "metrics-addr", ":9090", "listen address of /metrics and /healthz; empty disables it")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "json", "log format: json or text")
+	registerFaultFlags(fs, c)
 	registerKafkaFlags(fs, &c.kafka)
 	return c
 }
@@ -111,6 +113,7 @@ func (c *runConfig) load() error {
 		errs = append(errs, err)
 	}
 	c.api.APIKey = key
+	errs = append(errs, c.faults.load(c)...)
 	if _, err := parseLogLevel(c.logLevel); err != nil {
 		errs = append(errs, err)
 	}
@@ -164,13 +167,19 @@ func readAPIKey(path string) (batchapi.Secret, error) {
 		}
 		return batchapi.Secret(key), nil
 	}
+	return readSecretFile(path, "api key")
+}
+
+// readSecretFile returns the content of path without surrounding white
+// space, such as a file's final newline; what names the secret in errors.
+func readSecretFile(path, what string) (batchapi.Secret, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("api key file: %w", err)
+		return "", fmt.Errorf("reading %s file: %w", what, err)
 	}
 	key := strings.TrimSpace(string(b))
 	if key == "" {
-		return "", fmt.Errorf("api key file %s: empty", path)
+		return "", fmt.Errorf("%s file %s: empty", what, path)
 	}
 	return batchapi.Secret(key), nil
 }
@@ -276,11 +285,24 @@ func serve(ctx context.Context, cfg *runConfig, log *slog.Logger) error {
 		return err
 	}
 	if cfg.metricsAddr != "" {
-		stopMetrics, err := serveMetrics(cfg.metricsAddr, reg, log)
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+		stopMetrics, err := serveHTTP("metrics", cfg.metricsAddr, mux, log)
 		if err != nil {
 			return err
 		}
 		defer stopMetrics()
+	}
+	if cfg.faults.webhookListen != "" {
+		if cfg.pipeline.WebhookSecret == "" {
+			log.Warn("webhook signatures are not checked; set " + webhookSecretEnv + " or --webhook-secret-file to the key the provider signs with")
+		}
+		stopWebhooks, err := serveHTTP("webhooks", cfg.faults.webhookListen, p.WebhookHandler(), log)
+		if err != nil {
+			return err
+		}
+		defer stopWebhooks()
 	}
 	return p.Run(ctx)
 }
@@ -323,25 +345,22 @@ func checkTopics(ctx context.Context, adm *kadm.Client, cfg pipeline.Config) err
 	return errors.Join(errs...)
 }
 
-// serveMetrics serves /metrics and /healthz on addr in the background and
-// returns the function that stops the server.
-func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (func(), error) {
+// serveHTTP serves handler on addr in the background and returns the
+// function that stops the server; what names the server in logs and errors.
+func serveHTTP(what, addr string, handler http.Handler, log *slog.Logger) (func(), error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("listening for metrics on %s: %w", addr, err)
+		return nil, fmt.Errorf("listening for %s on %s: %w", what, addr, err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("metrics server stopped", "error", err)
+			log.Error("http server stopped", "server", what, "error", err)
 		}
 	}()
-	log.Info("serving metrics", "addr", ln.Addr().String())
+	log.Info("serving "+what, "addr", ln.Addr().String())
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
