@@ -46,6 +46,7 @@ type demoConfig struct {
 	timeout     time.Duration
 	summaryJSON bool
 	verbose     bool
+	faults      faultFlags
 }
 
 func demoFlags(fs *flag.FlagSet) *demoConfig {
@@ -61,6 +62,7 @@ func demoFlags(fs *flag.FlagSet) *demoConfig {
 	fs.DurationVar(&c.timeout, "timeout", 5*time.Minute, "give up when the input is not fully handled by then")
 	fs.BoolVar(&c.summaryJSON, "summary-json", false, "end the output with the summary as one JSON object on one line")
 	fs.BoolVar(&c.verbose, "verbose", false, "print the pipeline's info logs")
+	c.faults.register(fs)
 	return c
 }
 
@@ -139,7 +141,8 @@ func runDemo(ctx context.Context, cfg *demoConfig, records []codec.Record, log *
 	defer cluster.Close()
 	brokers := cluster.ListenAddrs()
 
-	sim := batchapitest.New(batchapitest.Config{APIKey: demoAPIKey, JobDuration: cfg.apiLatency})
+	sim := batchapitest.New(batchapitest.Config{APIKey: demoAPIKey, JobDuration: cfg.apiLatency,
+		Faults: cfg.faults.spec.faults, FaultSeed: cfg.faults.seed})
 	defer sim.Close()
 	apiURL, stopSim, err := serveLoopback(sim)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/contact-enricher/contact-enricher/pipeline/batchapi/batchapitest"
@@ -20,6 +21,8 @@ func simulateCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	var jobDuration time.Duration
 	fs.StringVar(&listen, "listen", "127.0.0.1:8089", "loopback address to serve on, host:port")
 	fs.DurationVar(&jobDuration, "job-duration", 2*time.Second, "how long one simulated job runs")
+	var faults faultFlags
+	faults.register(fs)
 	fs.Usage = flagUsage(fs, "simulate-api",
 		"Serves the Batch API simulator. It accepts the key in "+apiKeyEnv+" (default sim-key); point run at it with --api-base-url.")
 	if err := parseFlags(fs, args, stderr); err != nil {
@@ -40,14 +43,18 @@ func simulateCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		key = "sim-key"
 	}
 
-	sim := batchapitest.New(batchapitest.Config{APIKey: key, JobDuration: jobDuration})
+	sim := batchapitest.New(batchapitest.Config{APIKey: key, JobDuration: jobDuration,
+		Faults: faults.spec.faults, FaultSeed: faults.seed})
 	defer sim.Close()
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", listen, err)
 	}
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "Batch API simulator on http://%s (job time %s); stop with Ctrl-C\n", ln.Addr(), jobDuration)
+	// Closing the simulator first ends the submits that SubmitNoAnswer
+	// holds, which Shutdown would otherwise wait for.
+	srv.RegisterOnShutdown(sim.Close)
+	fmt.Fprintf(stdout, "Batch API simulator on http://%s (job time %s%s); stop with Ctrl-C\n", ln.Addr(), jobDuration, faults.describe())
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	select {
@@ -60,5 +67,41 @@ func simulateCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("stopping: %w", err)
 	}
+	return nil
+}
+
+// faultFlags are the simulator's fault flags, shared by simulate-api and demo.
+type faultFlags struct {
+	spec faultSpec
+	seed uint64
+}
+
+// register adds --faults and --fault-seed to fs.
+func (f *faultFlags) register(fs *flag.FlagSet) {
+	fs.Var(&f.spec, "faults", "failures of the real API to simulate, as a comma-separated list of Mode=rate, "+
+		"where rate is the probability from 0 to 1 that the mode strikes one request or job; all=rate sets every mode. "+
+		"Modes: "+strings.Join(batchapitest.FaultModes(), ", ")+" (default none)")
+	fs.Uint64Var(&f.seed, "fault-seed", 1, "seed of the fault draws; the same seed and the same requests give the same faults")
+}
+
+// describe returns ", faults <spec> (seed N)" when any fault is on, else "".
+func (f *faultFlags) describe() string {
+	if f.spec.faults == (batchapitest.Faults{}) {
+		return ""
+	}
+	return fmt.Sprintf(", faults %s (seed %d)", f.spec.faults, f.seed)
+}
+
+// faultSpec is a flag.Value that parses its text with batchapitest.ParseFaults.
+type faultSpec struct{ faults batchapitest.Faults }
+
+func (s *faultSpec) String() string { return s.faults.String() }
+
+func (s *faultSpec) Set(text string) error {
+	faults, err := batchapitest.ParseFaults(text)
+	if err != nil {
+		return err
+	}
+	s.faults = faults
 	return nil
 }

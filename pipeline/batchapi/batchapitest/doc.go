@@ -13,9 +13,14 @@
 // client package, so a bug in the client's types cannot hide in both.
 //
 // Config.Faults injects failures of the real service at seeded random rates:
-// 5xx responses, dropped connections, 429 storms, 402 and 403 on submit, stuck
-// and failed jobs, early link expiry and damaged results files; see [Faults].
+// 5xx responses, dropped and unanswered connections, 429 storms, 402 and 403
+// on submit, stuck and failed jobs, early link expiry and damaged results
+// files. It also writes results files in the shapes a client must tolerate:
+// several gzip members, a byte-order mark, CRLF line ends, blank and long
+// lines, every tolerated form of the contact values, and internal ids beyond
+// 64 bits. Webhooks can come twice, early, unsigned or badly signed. See
+// [Faults] and [ParseFaults].
 //
-// Not simulated: per-minute request limits, and the other variants of the
-// results file (CRLF line ends, records out of order and the like).
+// Not simulated: per-minute request limits, records out of order, and
+// fewer lines than URLs beyond what FewerLines leaves out.
 package batchapitest

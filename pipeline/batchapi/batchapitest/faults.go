@@ -12,8 +12,11 @@ import (
 // job; 0 never, 1 always. The zero value injects nothing. Draws come from a
 // source seeded with Config.FaultSeed, so the same sequence of requests gets
 // the same faults. Each strike is counted in Stats.Faults under the mode's
-// Fault* name. At most one request fault and one results-file fault strike
-// at a time; the modes are tried in the order of the fields.
+// Fault* name. At most one request fault and one breaking results-file fault
+// strike at a time, and the modes are tried in the order of the fields. The
+// shaping faults of a results file and the webhook faults are drawn one by
+// one, so several can strike the same job. [ParseFaults] reads a Faults
+// from text such as "ServerError=0.1,CRLFLines=1".
 type Faults struct {
 	// Per API request (submit, status, list), before any work is done.
 	ServerError    float64 // 500, 502 or 503 with a JSON error body
@@ -26,18 +29,45 @@ type Faults struct {
 	// learns its id.
 	DropConnection float64
 
+	// SubmitNoAnswer accepts a submit, so its job exists and runs, but
+	// never responds: the handler waits until the client gives up or the
+	// Server is closed, then closes the connection. It is drawn only for
+	// a submit that DropConnection spared.
+	SubmitNoAnswer float64
+
 	// Per accepted job, drawn at submit.
 	StuckJob        float64 // never leaves processing, sends no webhook, holds its slot
 	FailedJob       float64 // ends failed with an error_message
 	EarlyLinkExpiry float64 // links expire EarlyLinkTTL after the status call
 
-	// Per accepted job, faults of its results files.
+	// Per accepted job, faults of its results files that break or change
+	// the content. At most one strikes a job.
 	EmptyResult         float64 // result_count 0, and every link returns 404
 	FewerLines          float64 // the second line of every three is missing
 	DuplicateLines      float64 // the first line of every three is written twice
 	TruncatedBody       float64 // the body stops halfway, short of its Content-Length
 	CorruptGzip         float64 // the gzip trailer's checksum is wrong
 	ContentEncodingGzip float64 // served with Content-Encoding: gzip
+
+	// Per accepted job, shapes of its results files that a client must
+	// tolerate. Each is drawn on its own, so they combine with each other
+	// and with the faults above, and a correct client reads the same
+	// contact values as from a plain file. DataShapes and BigInternalID
+	// follow the URL's index in the job, so the whole file and the part
+	// files agree. The other shapes follow the position within each file.
+	MultipleMembers float64 // a new gzip member every three records
+	ByteOrderMark   float64 // the decompressed file starts with the UTF-8 BOM EF BB BF
+	CRLFLines       float64 // lines end with \r\n
+	BlankLines      float64 // empty lines, and lines of spaces or a lone \r, between records and at the end
+	LongLines       float64 // the first line of each file carries an unknown field of 1 MiB
+	DataShapes      float64 // lines cycle through every tolerated way to write the contact values
+	BigInternalID   float64 // internal_id above 2^63, some above 2^64, as JSON integers
+
+	// Per accepted job with a webhook_url, drawn at submit.
+	WebhookDuplicate    float64 // the same body is delivered two or three times
+	WebhookEarly        float64 // the one delivery comes at half the job's duration, while status shows processing
+	WebhookUnsigned     float64 // no x-crustdata-signature header
+	WebhookBadSignature float64 // signed with a wrong key or over a different body; not drawn when WebhookUnsigned struck
 }
 
 // Names of the fault modes, the keys of Stats.Faults.
@@ -47,6 +77,7 @@ const (
 	FaultNoCredits           = "NoCredits"
 	FaultForbidden           = "Forbidden"
 	FaultDropConnection      = "DropConnection"
+	FaultSubmitNoAnswer      = "SubmitNoAnswer"
 	FaultStuckJob            = "StuckJob"
 	FaultFailedJob           = "FailedJob"
 	FaultEarlyLinkExpiry     = "EarlyLinkExpiry"
@@ -56,6 +87,17 @@ const (
 	FaultTruncatedBody       = "TruncatedBody"
 	FaultCorruptGzip         = "CorruptGzip"
 	FaultContentEncodingGzip = "ContentEncodingGzip"
+	FaultMultipleMembers     = "MultipleMembers"
+	FaultByteOrderMark       = "ByteOrderMark"
+	FaultCRLFLines           = "CRLFLines"
+	FaultBlankLines          = "BlankLines"
+	FaultLongLines           = "LongLines"
+	FaultDataShapes          = "DataShapes"
+	FaultBigInternalID       = "BigInternalID"
+	FaultWebhookDuplicate    = "WebhookDuplicate"
+	FaultWebhookEarly        = "WebhookEarly"
+	FaultWebhookUnsigned     = "WebhookUnsigned"
+	FaultWebhookBadSignature = "WebhookBadSignature"
 )
 
 // EarlyLinkTTL is the link lifetime of a job struck by EarlyLinkExpiry.
@@ -137,6 +179,34 @@ func (s *Server) submitDropped(w http.ResponseWriter, j *job) bool {
 	return true
 }
 
+// submitUnanswered withholds the response of an admitted submit when
+// SubmitNoAnswer strikes. The job runs, and the handler waits until the
+// client gives up or the Server is closed, then drops the connection, so no
+// response is ever written. Close waits for such handlers. After Close the
+// connection is dropped at once.
+func (s *Server) submitUnanswered(w http.ResponseWriter, r *http.Request, j *job) bool {
+	if !s.strike(FaultSubmitNoAnswer, s.cfg.Faults.SubmitNoAnswer) {
+		return false
+	}
+	s.mu.Lock()
+	closed := s.closed
+	if !closed {
+		s.wg.Add(1)
+	}
+	s.mu.Unlock()
+
+	s.log.Info("job accepted, withholding the response", "batch_id", j.id)
+	if !closed {
+		select {
+		case <-r.Context().Done():
+		case <-s.ctx.Done():
+		}
+		s.wg.Done()
+	}
+	dropConnection(w)
+	return true
+}
+
 func (s *Server) writeServerError(w http.ResponseWriter) {
 	status := []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable}[s.choose(3)]
 	s.writeError(w, status, errServerError, "simulated fault: "+http.StatusText(status), nil)
@@ -172,7 +242,7 @@ func dropConnection(w http.ResponseWriter) {
 
 // applyJobFaultsLocked draws the per-job faults of j, which is not yet
 // visible to other goroutines; the caller holds s.mu. A stuck job never
-// ends, so it draws no end state and no file fault.
+// ends, so it draws no end state, no webhook fault and no file fault.
 func (s *Server) applyJobFaultsLocked(j *job) {
 	f := s.cfg.Faults
 	if s.strikeLocked(FaultStuckJob, f.StuckJob) {
@@ -185,9 +255,22 @@ func (s *Server) applyJobFaultsLocked(j *job) {
 	if s.strikeLocked(FaultEarlyLinkExpiry, f.EarlyLinkExpiry) {
 		j.linkTTL = EarlyLinkTTL
 	}
+	if j.webhookURL != "" {
+		j.webhook = s.drawWebhookFaultsLocked()
+	}
 	if j.failure != "" {
 		return // a failed job has no results files
 	}
+	j.fileFault = s.drawFileFaultLocked()
+	if j.fileFault != FaultEmptyResult {
+		j.shapes = s.drawShapesLocked() // an empty result has no file to shape
+	}
+}
+
+// drawFileFaultLocked returns the Fault* name of the breaking file fault
+// that strikes a job, or "" for none; the caller holds s.mu.
+func (s *Server) drawFileFaultLocked() string {
+	f := s.cfg.Faults
 	fileFaults := []struct {
 		mode string
 		rate float64
@@ -201,8 +284,8 @@ func (s *Server) applyJobFaultsLocked(j *job) {
 	}
 	for _, ff := range fileFaults {
 		if s.strikeLocked(ff.mode, ff.rate) {
-			j.fileFault = ff.mode
-			return
+			return ff.mode
 		}
 	}
+	return ""
 }

@@ -1,8 +1,10 @@
 package batchapitest
 
 import (
+	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -116,6 +118,66 @@ func TestFaultDropConnection(t *testing.T) {
 	}
 	if got := s.srv.Stats().Faults[FaultDropConnection]; got != 2 {
 		t.Errorf("Faults[DropConnection] = %d, want 2", got)
+	}
+}
+
+// submitRequestTo builds a submit of urls to s with the headers of a correct call.
+func submitRequestTo(t *testing.T, s *sim, urls []string) *http.Request {
+	t.Helper()
+	body := mustJSON(t, map[string]any{keyURLs: urls, keyFields: []string{FieldBusinessEmail}})
+	req, err := http.NewRequest(http.MethodPost, s.http.URL+"/batch/person/contact/enrich", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range apiHeaders() {
+		req.Header.Set(k, v)
+	}
+	return req
+}
+
+func TestFaultSubmitNoAnswer(t *testing.T) {
+	s := newSim(t, Config{Faults: Faults{SubmitNoAnswer: 1}})
+	client := freshClient(t)
+	client.Timeout = 200 * time.Millisecond
+	resp, err := client.Do(submitRequestTo(t, s, profileURLs("silent", 2)))
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("submit answered %d, want no answer until the client times out", resp.StatusCode)
+	}
+	if uerr := (*url.Error)(nil); !errors.As(err, &uerr) || !uerr.Timeout() {
+		t.Errorf("submit error %v, want a client timeout", err)
+	}
+
+	// The job was accepted and runs, though the client never learned its id.
+	s.clock.Advance(DefaultJobDuration)
+	var page listPage
+	decodeJSON(t, s.get(t, "/batch").body, &page)
+	if len(page.Jobs) != 1 || page.Jobs[0].Status != StatusCompleted || page.Jobs[0].IdentifierCount != 2 {
+		t.Errorf("list shows %+v, want one completed job of 2 URLs", page.Jobs)
+	}
+
+	// A submit still waiting when the Server closes ends with Close.
+	held, waiting := submitRequestTo(t, s, profileURLs("held", 1)), freshClient(t)
+	done := make(chan error, 1)
+	go func() {
+		resp, err := waiting.Do(held)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	eventually(t, "the second submit to be held", func() bool { return s.srv.Stats().Faults[FaultSubmitNoAnswer] == 2 })
+	closeWithin(t, s.srv)
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("held submit got a response at Close, want a closed connection")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("held submit still waiting 5s after Close")
+	}
+	if st := s.srv.Stats(); st.Jobs != 2 {
+		t.Errorf("Jobs = %d, want 2", st.Jobs)
 	}
 }
 

@@ -47,7 +47,7 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
 		writeStoreError(w, http.StatusNotFound, "NoSuchKey", "The specified key does not exist.")
 		return
 	}
-	if j.fileFault != "" {
+	if j.fileFault != "" || j.shapes != 0 {
 		s.serveFaultyFile(w, j, first, last)
 		return
 	}

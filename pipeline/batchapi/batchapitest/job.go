@@ -34,7 +34,9 @@ type job struct {
 	// Faults drawn at submit; see [Faults].
 	stuck     bool          // never leaves processing
 	linkTTL   time.Duration // overrides Config.LinkTTL when positive
-	fileFault string        // Fault* name of a results-file fault, or ""
+	fileFault string        // Fault* name of a breaking results-file fault, or ""
+	shapes    fileShape     // shaping faults of the results files
+	webhook   webhookFaults // faults of the webhook delivery
 
 	// fulfilled[i] is the number of fulfilled entities among the first i URLs.
 	fulfilled []int

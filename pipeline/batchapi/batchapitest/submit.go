@@ -49,7 +49,7 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if s.submitDropped(w, j) {
+	if s.submitDropped(w, j) || s.submitUnanswered(w, r, j) {
 		return
 	}
 	s.log.Info("job accepted", "batch_id", j.id, "urls", len(j.urls), "webhook", j.webhookURL != "")

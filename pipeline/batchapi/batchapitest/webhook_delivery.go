@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
@@ -20,13 +21,14 @@ const (
 )
 
 // scheduleWebhookLocked arms a real-clock timer that delivers j's webhook
-// when the job ends; the caller holds s.mu. After Close it does nothing.
+// when the job ends, or earlier under WebhookEarly; the caller holds s.mu.
+// After Close it does nothing.
 func (s *Server) scheduleWebhookLocked(j *job) {
 	if s.closed {
 		return
 	}
 	s.wg.Add(1)
-	s.timers[j.id] = time.AfterFunc(j.duration, func() {
+	s.timers[j.id] = time.AfterFunc(j.webhookDelay(), func() {
 		defer s.wg.Done()
 		s.mu.Lock()
 		delete(s.timers, j.id)
@@ -35,8 +37,9 @@ func (s *Server) scheduleWebhookLocked(j *job) {
 	})
 }
 
-// deliverWebhook POSTs the status object of the finished job, retrying a
-// failed attempt twice, until ctx ends at Close.
+// deliverWebhook POSTs the status object of the finished job, as many
+// times as WebhookDuplicate drew, until ctx ends at Close. Every delivery
+// sends the same body.
 func (s *Server) deliverWebhook(ctx context.Context, j *job) {
 	log := s.log.With("batch_id", j.id)
 	body, err := json.Marshal(s.statusOf(j, j.end(), s.now(), j.baseURL))
@@ -45,43 +48,69 @@ func (s *Server) deliverWebhook(ctx context.Context, j *job) {
 		return
 	}
 
+	for delivery := 1; delivery <= j.webhookDeliveries(); delivery++ {
+		if delivery > 1 && !waitOrDone(ctx, webhookDuplicateGap) {
+			return
+		}
+		if !s.deliverWithRetries(ctx, log, j, body) {
+			return
+		}
+	}
+}
+
+// deliverWithRetries sends one delivery, retrying a failed attempt twice.
+// It returns false when ctx ended first.
+func (s *Server) deliverWithRetries(ctx context.Context, log *slog.Logger, j *job, body []byte) bool {
 	delay := webhookRetryDelay
 	for attempt := 1; ; attempt++ {
-		err := s.postWebhook(ctx, j.webhookURL, body)
+		err := s.postWebhook(ctx, j.webhookURL, body, s.webhookSignature(j, body))
 		switch {
 		case err == nil:
 			s.mu.Lock()
 			s.stats.WebhooksSent++
 			s.mu.Unlock()
 			log.Debug("webhook delivered", "attempt", attempt)
-			return
+			return true
 		case ctx.Err() != nil:
-			return
+			return false
 		case attempt == webhookAttempts:
 			log.Warn("webhook delivery given up", "attempts", attempt, "error", err)
-			return
+			return true
 		}
 		log.Warn("webhook delivery failed, will retry", "attempt", attempt, "error", err)
 
-		timer := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return
-		case <-timer.C:
+		if !waitOrDone(ctx, delay) {
+			return false
 		}
 		delay *= 2
 	}
 }
 
-// postWebhook sends one signed delivery. Any status but 2xx is an error.
-func (s *Server) postWebhook(ctx context.Context, target string, body []byte) error {
+// waitOrDone waits for d and returns true, or returns false as soon as ctx
+// ends.
+func waitOrDone(ctx context.Context, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
+}
+
+// postWebhook sends one delivery with the signature header value
+// signature, or without the header when it is "". Any status but 2xx is
+// an error.
+func (s *Server) postWebhook(ctx context.Context, target string, body []byte, signature string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("building webhook request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(SignatureHeader, SignWebhook(s.cfg.APIKey, s.now(), body))
+	if signature != "" {
+		req.Header.Set(SignatureHeader, signature)
+	}
 
 	resp, err := s.cfg.WebhookClient.Do(req)
 	if err != nil {
