@@ -23,18 +23,29 @@ var errNoLinks = errors.New("completed job has results but no download link")
 // written again. URLs missing from the results are answered as not found.
 func (r *runner) emit(ctx context.Context, log *slog.Logger, j *job, st codec.JobState) (codec.JobState, error) {
 	r.batcher.close(j)
-	resp := r.refreshLinks(ctx, log, batchapi.Job{BatchID: st.BatchID, Status: batchapi.StatusCompleted})
 	answered := make(map[string]bool, len(j.urls))
 	for attempt := 1; ; attempt++ {
-		err := r.download(ctx, j, resp, answered)
+		// Each attempt asks for the status first, because each status call
+		// returns freshly signed links. Without a status there are no links
+		// and no result count, so a failed status call fails the attempt.
+		resp, err := r.api.Status(ctx, st.BatchID)
+		op := "status"
+		if err == nil {
+			op = "download"
+			err = r.download(ctx, j, resp, answered)
+		}
 		if err == nil {
 			break
 		}
 		if ctx.Err() != nil {
 			return st, ctx.Err()
 		}
-		class := r.classify("download", err)
-		if class == batchapi.ClassNotFound && resp.ResultCount == 0 {
+		class := r.classify(op, err)
+		if class == batchapi.ClassAuth {
+			r.fail(fmt.Errorf("getting status of batch %s: %w", st.BatchID, err))
+			return st, err
+		}
+		if op == "download" && class == batchapi.ClassNotFound && resp.ResultCount == 0 {
 			// A job with no results may carry a link that answers 404.
 			break
 		}
@@ -49,7 +60,6 @@ func (r *runner) emit(ctx context.Context, log *slog.Logger, j *job, st codec.Jo
 		if err := sleepCtx(ctx, retryDelay(r.cfg.RetryBackoff, attempt)); err != nil {
 			return st, err
 		}
-		resp = r.refreshLinks(ctx, log, resp)
 	}
 
 	missing := unanswered(j, answered)
@@ -63,18 +73,6 @@ func (r *runner) emit(ctx context.Context, log *slog.Logger, j *job, st codec.Jo
 	log.Info("job emitted", "urls", len(j.urls), "in_results", len(j.urls)-len(missing), "missing_from_results", len(missing))
 	st.Status = codec.JobEmitted
 	return st, r.state.record(ctx, &st)
-}
-
-// refreshLinks asks for the job's status again, because each status call
-// returns freshly signed links. On error it keeps st.
-func (r *runner) refreshLinks(ctx context.Context, log *slog.Logger, st batchapi.Job) batchapi.Job {
-	next, err := r.api.Status(ctx, st.BatchID)
-	if err != nil {
-		r.classify("status", err)
-		log.Warn("refreshing download links failed", "error", err)
-		return st
-	}
-	return next
 }
 
 // download reads every results file of st and writes contact events for
