@@ -1,7 +1,9 @@
 package codec
 
 import (
+	"bytes"
 	"encoding/json"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -36,6 +38,18 @@ func jsonKind(v []byte) string {
 func isJSONNull(v []byte) bool { return len(v) == 0 || v[0] == 'n' }
 
 func isJSONObject(v []byte) bool { return len(v) > 0 && v[0] == '{' }
+
+// isJSONEmpty reports whether v is one of the contract's empty values: null
+// (or absent), "" or [].
+func isJSONEmpty(v []byte) bool {
+	if isJSONNull(v) {
+		return true
+	}
+	if s, ok := decodeJSONString(v); ok {
+		return strings.TrimSpace(s) == ""
+	}
+	return v[0] == '[' && len(bytes.TrimSpace(v[1:len(v)-1])) == 0
+}
 
 // decodeJSONString returns the text of the raw JSON string v, or false when
 // v is not a string.

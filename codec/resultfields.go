@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -22,14 +23,14 @@ func parseResult(obj []byte) (*Result, error) {
 
 	data, hasData, hasOther := m.data, m.hasData, m.hasOther
 	switch {
-	case hasData && isJSONNull(data):
+	case hasData && isJSONEmpty(data):
 		return res, nil
 	case hasData && !isJSONObject(data):
 		return nil, fmt.Errorf("data of %s is a %s, not an object", quoteValue(res.Identifier), jsonKind(data))
 	case hasData:
 		res.Data = appendCompact(make([]byte, 0, len(data)), data)
 	case hasOther:
-		res.Data, data = withoutIDs(obj), obj
+		res.Data, data = dataMembers(obj), obj
 	default:
 		return res, nil
 	}
@@ -111,13 +112,19 @@ func isIntegerText(s string) bool {
 	return true
 }
 
-// withoutIDs returns the compact object obj minus original_identifier and
-// internal_id, in the original member order.
-func withoutIDs(obj []byte) json.RawMessage {
+// dataKeys are the members of a line without a data envelope that carry
+// contact data. Other members, such as the identifiers or fields unknown to
+// the contract, are not data: copying them could make a contact event
+// larger than a Kafka record may be.
+var dataKeys = []string{"business_email", "personal_contact_info", "personal_emails", "phone_numbers"}
+
+// dataMembers returns the compact object of the dataKeys members of obj, in
+// the original member order.
+func dataMembers(obj []byte) json.RawMessage {
 	out := make([]byte, 1, len(obj))
 	out[0] = '{'
 	forEachMember(obj, func(key, value []byte) bool {
-		if keyIs(key, "original_identifier") || keyIs(key, "internal_id") {
+		if !slices.ContainsFunc(dataKeys, func(k string) bool { return keyIs(key, k) }) {
 			return true
 		}
 		if len(out) > 1 {
@@ -140,10 +147,15 @@ func readContactLists(res *Result, data []byte) error {
 		return err
 	}
 	personal := data
-	if info, ok := objectField(data, "personal_contact_info"); ok && !isJSONNull(info) {
-		if !isJSONObject(info) {
-			return fmt.Errorf("personal_contact_info is a %s, not an object", jsonKind(info))
-		}
+	info, ok := objectField(data, "personal_contact_info")
+	switch {
+	case !ok || isJSONNull(info):
+		// personal_emails and phone_numbers may sit in data itself.
+	case isJSONEmpty(info):
+		return nil // "" or []: no personal emails or phone numbers
+	case !isJSONObject(info):
+		return fmt.Errorf("personal_contact_info is a %s, not an object", jsonKind(info))
+	default:
 		personal = info
 	}
 	if res.PersonalEmails, err = readEmails(personal, "personal_emails"); err != nil {

@@ -126,6 +126,20 @@ func TestResultsReaderShapes(t *testing.T) {
 	}
 }
 
+func TestResultsReaderEmptyPersonalInfo(t *testing.T) {
+	for _, empty := range []string{`""`, `[]`, `null`} {
+		line := `{"original_identifier": "x", "data": {"business_email": ["a@example.com"], "personal_contact_info": ` + empty + `}}`
+		got, err := readAllResults(t, []byte(line), ResultsReaderConfig{})
+		if err != nil || len(got) != 1 {
+			t.Fatalf("personal_contact_info %s: read %d records, error %v; want 1 record", empty, len(got), err)
+		}
+		if len(got[0].BusinessEmails) != 1 || len(got[0].PersonalEmails)+len(got[0].PhoneNumbers) != 0 {
+			t.Errorf("personal_contact_info %s: lists %+v, %+v, %+v; want one business email only", empty,
+				got[0].BusinessEmails, got[0].PersonalEmails, got[0].PhoneNumbers)
+		}
+	}
+}
+
 func TestResultsReaderData(t *testing.T) {
 	tests := []struct {
 		name string
@@ -141,6 +155,10 @@ func TestResultsReaderData(t *testing.T) {
 		{"internal id as string", `{"original_identifier": "x", "internal_id": "18446744073709551617"}`, "null", "18446744073709551617"},
 		{"internal id null", `{"original_identifier": "x", "internal_id": null}`, "null", ""},
 		{"data kept verbatim", `{"original_identifier": "x", "data": {"z": 1, "a": {"b": [1, 2.50, "s p"]}}}`, `{"z":1,"a":{"b":[1,2.50,"s p"]}}`, ""},
+		{"data empty string", `{"original_identifier": "x", "data": ""}`, "null", ""},
+		{"data empty list", `{"original_identifier": "x", "data": [ ]}`, "null", ""},
+		{"no envelope drops unknown members", `{"original_identifier": "x", "padding": "` + strings.Repeat("p", 100) + `", "phone_numbers": ["+1"]}`,
+			`{"phone_numbers":["+1"]}`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
