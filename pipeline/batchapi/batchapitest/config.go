@@ -49,6 +49,11 @@ type Config struct {
 
 	// FaultSeed seeds the draws of Faults, so a run can be repeated.
 	FaultSeed uint64
+
+	// StuckJobFor, when positive, ends a job struck by the StuckJob fault
+	// that long after its submit, as a job far beyond its usual time that
+	// the provider finally completes. Default: 0, so it never ends.
+	StuckJobFor time.Duration
 }
 
 // Defaults of [Config].

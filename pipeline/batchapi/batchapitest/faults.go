@@ -241,16 +241,25 @@ func dropConnection(w http.ResponseWriter) {
 }
 
 // applyJobFaultsLocked draws the per-job faults of j, which is not yet
-// visible to other goroutines; the caller holds s.mu. A stuck job never
-// ends, so it draws no end state, no webhook fault and no file fault.
+// visible to other goroutines; the caller holds s.mu. A stuck job draws no
+// end state, no webhook fault and no file fault: it never ends, or with
+// Config.StuckJobFor it completes that long after its submit.
 func (s *Server) applyJobFaultsLocked(j *job) {
 	f := s.cfg.Faults
 	if s.strikeLocked(FaultStuckJob, f.StuckJob) {
-		j.stuck = true
+		if s.cfg.StuckJobFor > 0 {
+			j.duration = s.cfg.StuckJobFor
+		} else {
+			j.stuck = true
+		}
+		s.countURLsLocked(&s.stats.StuckSubmissionsPerURL, j.urls)
 		return
 	}
 	if j.failure == "" && s.strikeLocked(FaultFailedJob, f.FailedJob) {
 		j.failure = FailedJobMessage
+	}
+	if j.failure != "" {
+		s.countURLsLocked(&s.stats.FailedSubmissionsPerURL, j.urls)
 	}
 	if s.strikeLocked(FaultEarlyLinkExpiry, f.EarlyLinkExpiry) {
 		j.linkTTL = EarlyLinkTTL
@@ -288,4 +297,15 @@ func (s *Server) drawFileFaultLocked() string {
 		}
 	}
 	return ""
+}
+
+// countURLsLocked adds one to (*counts)[u] for each of urls, making the map
+// first; the caller holds s.mu.
+func (s *Server) countURLsLocked(counts *map[string]int, urls []string) {
+	if *counts == nil {
+		*counts = make(map[string]int)
+	}
+	for _, u := range urls {
+		(*counts)[u]++
+	}
 }

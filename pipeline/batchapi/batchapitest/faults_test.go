@@ -256,6 +256,23 @@ func TestFaultStuckJob(t *testing.T) {
 	}
 }
 
+func TestFaultStuckJobEndsAfterStuckJobFor(t *testing.T) {
+	s := newSim(t, Config{Faults: Faults{StuckJob: 1}, StuckJobFor: 50 * DefaultJobDuration})
+	urls := profileURLs("stuck", 3)
+	id := s.submit(t, urls, []string{FieldBusinessEmail}, nil)
+	s.clock.Advance(10 * DefaultJobDuration)
+	if st := s.status(t, id); st.Status != StatusProcessing {
+		t.Errorf("after 10 job durations: status %s, want processing", st.Status)
+	}
+	s.clock.Advance(40 * DefaultJobDuration)
+	if st := s.status(t, id); st.Status != StatusCompleted || st.DownloadURL == "" {
+		t.Errorf("after StuckJobFor: status %s, download_url %q; want completed with a link", st.Status, st.DownloadURL)
+	}
+	if got := s.srv.Stats().StuckSubmissionsPerURL[urls[0]]; got != 1 {
+		t.Errorf("StuckSubmissionsPerURL[%s] = %d, want 1", urls[0], got)
+	}
+}
+
 func TestFaultFailedJob(t *testing.T) {
 	s := newSim(t, Config{Faults: Faults{FailedJob: 1}})
 	id := s.submit(t, profileURLs("failed", 3), []string{FieldBusinessEmail}, nil)
@@ -264,6 +281,9 @@ func TestFaultFailedJob(t *testing.T) {
 	if st.Status != StatusFailed || st.ErrorMessage != FailedJobMessage || st.DownloadURL != "" {
 		t.Errorf("status %s, error_message %q, download_url %q; want failed, %q, none",
 			st.Status, st.ErrorMessage, st.DownloadURL, FailedJobMessage)
+	}
+	if got := s.srv.Stats().FailedSubmissionsPerURL; len(got) != 3 {
+		t.Errorf("FailedSubmissionsPerURL = %v, want the 3 URLs once each", got)
 	}
 }
 

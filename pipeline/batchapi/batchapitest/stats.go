@@ -26,6 +26,13 @@ type Stats struct {
 
 	WebhooksSent int // webhook deliveries the receiver acknowledged with 2xx
 
+	// FailedSubmissionsPerURL and StuckSubmissionsPerURL count, like
+	// SubmissionsPerURL, the URLs of accepted submits that end failed (by
+	// Config.FailJob or the FailedJob fault) or that the StuckJob fault
+	// struck: a client may submit those URLs again. Nil until one occurs.
+	FailedSubmissionsPerURL map[string]int
+	StuckSubmissionsPerURL  map[string]int
+
 	// Faults counts injected faults by mode name (the Fault* constants); nil
 	// until one strikes.
 	Faults map[string]int
@@ -38,5 +45,7 @@ func (s *Server) Stats() Stats {
 	st := s.stats
 	st.SubmissionsPerURL = maps.Clone(s.stats.SubmissionsPerURL)
 	st.Faults = maps.Clone(s.stats.Faults)
+	st.FailedSubmissionsPerURL = maps.Clone(s.stats.FailedSubmissionsPerURL)
+	st.StuckSubmissionsPerURL = maps.Clone(s.stats.StuckSubmissionsPerURL)
 	return st
 }
