@@ -18,11 +18,25 @@ const emitChunk = 100
 var errNoLinks = errors.New("completed job has results but no download link")
 
 // emit downloads the results of the completed job, writes one contact
-// event per URL of j and records the job emitted. A download that fails is
-// retried with fresh links; URLs answered by an earlier attempt are not
-// written again. URLs missing from the results are answered as not found.
+// event per URL of j and records the job emitted, or abandoned when its
+// results cannot be read. Downloads and their retries can outlast the
+// lease, so the lease is renewed meanwhile.
 func (r *runner) emit(ctx context.Context, log *slog.Logger, j *job, st codec.JobState) (codec.JobState, error) {
 	r.batcher.close(j)
+	stop := r.keepLease(ctx, st)
+	st, err := r.emitResults(ctx, log, j, st)
+	stop() // before the last record, which a renewal must not follow
+	if err != nil {
+		return st, err
+	}
+	return st, r.state.record(ctx, &st)
+}
+
+// emitResults does the work of emit and returns the state to record. A
+// download that fails is retried with fresh links; URLs answered by an
+// earlier attempt are not written again. URLs missing from the results are
+// answered as not found.
+func (r *runner) emitResults(ctx context.Context, log *slog.Logger, j *job, st codec.JobState) (codec.JobState, error) {
 	answered := make(map[string]bool, len(j.urls))
 	for attempt := 1; ; attempt++ {
 		// Each attempt asks for the status first, because each status call
@@ -54,7 +68,7 @@ func (r *runner) emit(ctx context.Context, log *slog.Logger, j *job, st codec.Jo
 			detail := fmt.Sprintf("results of batch %s could not be read after %d attempts: %v", st.BatchID, attempt, err)
 			r.deadLetterURLs(ctx, j, unanswered(j, answered), ReasonDownloadFailed, detail)
 			st.Status, st.Error = codec.JobAbandoned, detail
-			return st, r.state.record(ctx, &st)
+			return st, nil
 		}
 		log.Warn("downloading results failed; retrying with fresh links", "attempt", attempt, "error", err)
 		if err := sleepCtx(ctx, retryDelay(r.cfg.RetryBackoff, attempt)); err != nil {
@@ -72,7 +86,7 @@ func (r *runner) emit(ctx context.Context, log *slog.Logger, j *job, st codec.Jo
 	}
 	log.Info("job emitted", "urls", len(j.urls), "in_results", len(j.urls)-len(missing), "missing_from_results", len(missing))
 	st.Status = codec.JobEmitted
-	return st, r.state.record(ctx, &st)
+	return st, nil
 }
 
 // download reads every results file of st and writes contact events for

@@ -278,7 +278,7 @@ func (r *runner) submit(ctx context.Context, log *slog.Logger, j *job, st codec.
 		// The request may have reached the API before it failed, so look for
 		// the job before posting it again.
 		log.Warn("submitting job failed; looking it up before retrying", "attempt", attempt, "error", err)
-		if err := sleepCtx(ctx, retryDelay(r.cfg.RetryBackoff, attempt)); err != nil {
+		if err := r.sleepRenewing(ctx, &st, retryDelay(r.cfg.RetryBackoff, attempt)); err != nil {
 			return st, err
 		}
 		batchID, err := r.reconcile(ctx, j, st)
@@ -306,7 +306,7 @@ func (r *runner) findPosted(ctx context.Context, j *job, st codec.JobState) (str
 	if err != nil || batchID != "" || !j.adopted {
 		return batchID, err
 	}
-	if err := sleepCtx(ctx, r.cfg.LeaseTimeout); err != nil {
+	if err := r.sleepRenewing(ctx, &st, r.cfg.LeaseTimeout); err != nil {
 		return "", err
 	}
 	return r.reconcile(ctx, j, st)
