@@ -23,7 +23,7 @@ var errNoLinks = errors.New("completed job has results but no download link")
 // lease, so the lease is renewed meanwhile.
 func (r *runner) emit(ctx context.Context, log *slog.Logger, j *job, st codec.JobState) (codec.JobState, error) {
 	r.batcher.close(j)
-	stop := r.keepLease(ctx, st)
+	stop := r.keepLease(ctx, st, nil)
 	st, err := r.emitResults(ctx, log, j, st)
 	stop() // before the last record, which a renewal must not follow
 	if err != nil {
@@ -37,7 +37,8 @@ func (r *runner) emit(ctx context.Context, log *slog.Logger, j *job, st codec.Jo
 // earlier attempt are not written again. URLs missing from the results are
 // answered as not found.
 func (r *runner) emitResults(ctx context.Context, log *slog.Logger, j *job, st codec.JobState) (codec.JobState, error) {
-	answered := make(map[string]bool, len(j.urls))
+	tally := &downloadTally{answered: make(map[string]bool, len(j.urls))}
+	answered := tally.answered
 	for attempt := 1; ; attempt++ {
 		// Each attempt asks for the status first, because each status call
 		// returns freshly signed links. Without a status there are no links
@@ -46,7 +47,7 @@ func (r *runner) emitResults(ctx context.Context, log *slog.Logger, j *job, st c
 		op := "status"
 		if err == nil {
 			op = "download"
-			err = r.download(ctx, j, resp, answered)
+			err = r.download(ctx, j, resp, tally)
 		}
 		if err == nil {
 			break
@@ -76,6 +77,18 @@ func (r *runner) emitResults(ctx context.Context, log *slog.Logger, j *job, st c
 		}
 	}
 
+	if len(answered) == 0 && tally.foreign > 0 {
+		// A lost post is found through GET /batch by its size alone. Results
+		// that hold none of the job's URLs show that the batch found was
+		// another job's, so the job is submitted again instead of answering
+		// every profile as not found.
+		log.Error("results hold none of the job's URLs: the batch found for it is another job's; submitting the job again",
+			"lines_of_other_jobs", tally.foreign)
+		j.maybePosted = false
+		st.Status, st.Error = codec.JobIntent, fmt.Sprintf("batch %s held none of the job's URLs", st.BatchID)
+		st.BatchID = ""
+		return st, nil
+	}
 	missing := unanswered(j, answered)
 	events := make([]codec.ContactEvent, 0, len(missing))
 	for _, url := range missing {
@@ -91,7 +104,14 @@ func (r *runner) emitResults(ctx context.Context, log *slog.Logger, j *job, st c
 
 // download reads every results file of st and writes contact events for
 // the URLs not yet answered, marking them answered once written.
-func (r *runner) download(ctx context.Context, j *job, st batchapi.Job, answered map[string]bool) error {
+// downloadTally is what the downloads of one job have found so far: the
+// URLs answered, and the lines for URLs the job does not hold.
+type downloadTally struct {
+	answered map[string]bool
+	foreign  int
+}
+
+func (r *runner) download(ctx context.Context, j *job, st batchapi.Job, tally *downloadTally) error {
 	links := st.DownloadURLs
 	if st.DownloadURL != "" {
 		links = []string{st.DownloadURL}
@@ -103,14 +123,15 @@ func (r *runner) download(ctx context.Context, j *job, st batchapi.Job, answered
 		return fmt.Errorf("batch %s: %w", st.BatchID, errNoLinks)
 	}
 	for i, link := range links {
-		if err := r.downloadFile(ctx, j, st, link, answered); err != nil {
+		if err := r.downloadFile(ctx, j, st, link, tally); err != nil {
 			return fmt.Errorf("reading results file %d of %d of batch %s: %w", i+1, len(links), st.BatchID, err)
 		}
 	}
 	return nil
 }
 
-func (r *runner) downloadFile(ctx context.Context, j *job, st batchapi.Job, link string, answered map[string]bool) error {
+func (r *runner) downloadFile(ctx context.Context, j *job, st batchapi.Job, link string, tally *downloadTally) error {
+	answered := tally.answered
 	body, err := r.api.Download(ctx, link)
 	if err != nil {
 		return err
@@ -124,6 +145,7 @@ func (r *runner) downloadFile(ctx context.Context, j *job, st batchapi.Job, link
 
 	unexpected, firstUnexpected := 0, ""
 	defer func() {
+		tally.foreign += unexpected
 		if unexpected > 0 {
 			r.log.Error("results contain URLs that were not submitted; ignoring them",
 				"batch_id", st.BatchID, "count", unexpected, "first", firstUnexpected)

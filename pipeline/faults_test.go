@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -124,5 +125,39 @@ func TestPipelineAbandonsStuckJobWhenAllowed(t *testing.T) {
 	}
 	if n := api.submitCount(); n != 1 {
 		t.Errorf("%d submits, want 1: an abandoned job's URLs are not submitted again", n)
+	}
+}
+
+// TestPipelineResubmitsJobWhoseResultsAreAnotherJobs covers a batch found
+// through GET /batch that turns out to be another job of the same size:
+// its results hold none of the job's URLs.
+func TestPipelineResubmitsJobWhoseResultsAreAnotherJobs(t *testing.T) {
+	brokers := testInput(t, testURLs...)
+	var downloads atomic.Int32
+	api := &fakeAPI{lines: func(urls []string) []string {
+		var lines []string
+		for i, u := range urls {
+			if downloads.Add(1) <= int32(len(urls)) {
+				u = fmt.Sprintf("https://www.linkedin.com/in/someone-else-%d", i)
+			}
+			lines = append(lines, foundLine(u))
+		}
+		return lines
+	}}
+	sinks := &memSinks{}
+	if err := runUntil(t, testConfig(brokers), api, sinks, eventCount(sinks)); err != nil {
+		t.Fatal(err)
+	}
+	events, letters := sinks.snapshot()
+	for _, ev := range events {
+		if !ev.Found {
+			t.Errorf("%s answered as not found from another job's results", ev.ProfileURL)
+		}
+	}
+	if len(letters) > 0 {
+		t.Errorf("%d dead letters, want none", len(letters))
+	}
+	if n := api.submitCount(); n != 2 {
+		t.Errorf("%d submits, want 2: the job is submitted again once", n)
 	}
 }

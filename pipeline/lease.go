@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/contact-enricher/contact-enricher/codec"
@@ -11,9 +12,9 @@ import (
 // records st again every third of the lease timeout until stop is called.
 // stop returns once no renewal can be written any more, so the caller may
 // then record the job's next status. A renewal refused because another
-// replica took the job over ends the renewals; the step finds out at its
-// own next record.
-func (r *runner) keepLease(ctx context.Context, st codec.JobState) (stop func()) {
+// replica took the job over ends the renewals and calls onLost, if set;
+// otherwise the step finds out at its own next record.
+func (r *runner) keepLease(ctx context.Context, st codec.JobState, onLost func()) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -27,7 +28,11 @@ func (r *runner) keepLease(ctx context.Context, st codec.JobState) (stop func())
 			case <-tick.C:
 			}
 			renewal := st
-			if err := r.state.record(ctx, &renewal); err != nil {
+			err := r.state.record(ctx, &renewal)
+			if errors.Is(err, errNotOwner) && onLost != nil {
+				onLost()
+			}
+			if err != nil {
 				return
 			}
 		}

@@ -250,13 +250,16 @@ func (r *runner) submit(ctx context.Context, log *slog.Logger, j *job, st codec.
 			return st, err
 		}
 		j.maybePosted = true
-		resp, err := r.api.Submit(ctx, req)
+		resp, err := r.post(ctx, st, req)
 		if err == nil {
 			r.credits.accepted()
 			r.metrics.jobsSubmitted.Inc()
 			r.metrics.urlsSubmitted.Add(float64(len(st.URLs)))
 			log.Info("job submitted", "batch_id", resp.BatchID, "urls", len(st.URLs), "attempt", st.Attempts)
 			return r.submitted(ctx, st, resp.BatchID)
+		}
+		if errors.Is(err, errNotOwner) {
+			return st, err // the new owner finds the post if it was sent
 		}
 		switch r.classify("submit", err) {
 		case batchapi.ClassCanceled:
@@ -289,6 +292,26 @@ func (r *runner) submit(ctx context.Context, log *slog.Logger, j *job, st codec.
 			return r.submitted(ctx, st, batchID)
 		}
 	}
+}
+
+// post submits req. The client may wait out 429s and slow answers for
+// longer than the lease, so the lease is renewed meanwhile. When another
+// replica takes the job over, the post is canceled: if it has not been
+// sent yet, the job is not paid twice.
+func (r *runner) post(ctx context.Context, st codec.JobState, req batchapi.SubmitRequest) (batchapi.Job, error) {
+	postCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var lost atomic.Bool
+	stop := r.keepLease(postCtx, st, func() {
+		lost.Store(true)
+		cancel()
+	})
+	resp, err := r.api.Submit(postCtx, req)
+	stop()
+	if err != nil && lost.Load() {
+		return resp, errNotOwner
+	}
+	return resp, err
 }
 
 // submitted records that the API holds the job as batchID.

@@ -175,6 +175,9 @@ func (s *Server) submitDropped(w http.ResponseWriter, j *job) bool {
 		return false
 	}
 	s.log.Info("job accepted, dropping the connection", "batch_id", j.id)
+	s.mu.Lock()
+	j.answerLost = FaultDropConnection
+	s.mu.Unlock()
 	dropConnection(w)
 	return true
 }
@@ -189,6 +192,7 @@ func (s *Server) submitUnanswered(w http.ResponseWriter, r *http.Request, j *job
 		return false
 	}
 	s.mu.Lock()
+	j.answerLost = FaultSubmitNoAnswer
 	closed := s.closed
 	if !closed {
 		s.wg.Add(1)
@@ -271,6 +275,9 @@ func (s *Server) applyJobFaultsLocked(j *job) {
 		return // a failed job has no results files
 	}
 	j.fileFault = s.drawFileFaultLocked()
+	if j.fileFault == FaultTruncatedBody || j.fileFault == FaultCorruptGzip {
+		s.countURLsLocked(&s.stats.UnreadableSubmissionsPerURL, j.urls)
+	}
 	if j.fileFault != FaultEmptyResult {
 		j.shapes = s.drawShapesLocked() // an empty result has no file to shape
 	}

@@ -37,6 +37,9 @@ type job struct {
 	fileFault string        // Fault* name of a breaking results-file fault, or ""
 	shapes    fileShape     // shaping faults of the results files
 	webhook   webhookFaults // faults of the webhook delivery
+	// answerLost is the Fault* name that kept the submit's response from
+	// the client, or "". Guarded by Server.mu.
+	answerLost string
 
 	// fulfilled[i] is the number of fulfilled entities among the first i URLs.
 	fulfilled []int

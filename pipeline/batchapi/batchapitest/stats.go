@@ -1,6 +1,10 @@
 package batchapitest
 
-import "maps"
+import (
+	"fmt"
+	"maps"
+	"slices"
+)
 
 // Stats are counters of what the simulator saw, for tests to assert on.
 // Request counters count every request that reached the endpoint, whatever
@@ -26,12 +30,15 @@ type Stats struct {
 
 	WebhooksSent int // webhook deliveries the receiver acknowledged with 2xx
 
-	// FailedSubmissionsPerURL and StuckSubmissionsPerURL count, like
-	// SubmissionsPerURL, the URLs of accepted submits that end failed (by
-	// Config.FailJob or the FailedJob fault) or that the StuckJob fault
-	// struck: a client may submit those URLs again. Nil until one occurs.
-	FailedSubmissionsPerURL map[string]int
-	StuckSubmissionsPerURL  map[string]int
+	// FailedSubmissionsPerURL, StuckSubmissionsPerURL and
+	// UnreadableSubmissionsPerURL count, like SubmissionsPerURL, the URLs of
+	// accepted submits that end failed (by Config.FailJob or the FailedJob
+	// fault), that the StuckJob fault struck, or whose results files the
+	// TruncatedBody or CorruptGzip fault spoils on every download: a client
+	// may submit those URLs again. Nil until one occurs.
+	FailedSubmissionsPerURL     map[string]int
+	StuckSubmissionsPerURL      map[string]int
+	UnreadableSubmissionsPerURL map[string]int
 
 	// Faults counts injected faults by mode name (the Fault* constants); nil
 	// until one strikes.
@@ -47,5 +54,34 @@ func (s *Server) Stats() Stats {
 	st.Faults = maps.Clone(s.stats.Faults)
 	st.FailedSubmissionsPerURL = maps.Clone(s.stats.FailedSubmissionsPerURL)
 	st.StuckSubmissionsPerURL = maps.Clone(s.stats.StuckSubmissionsPerURL)
+	st.UnreadableSubmissionsPerURL = maps.Clone(s.stats.UnreadableSubmissionsPerURL)
 	return st
+}
+
+// JobsWith describes each accepted job that holds url, in submit order,
+// with the faults that struck it: for a test that explains why a URL was
+// submitted more than once.
+func (s *Server) JobsWith(url string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, j := range s.order {
+		if !slices.Contains(j.urls, url) {
+			continue
+		}
+		d := fmt.Sprintf("batch %s created %s with %d URLs", j.id, j.created.Format("15:04:05.000"), len(j.urls))
+		for _, f := range []struct {
+			on   bool
+			name string
+		}{
+			{j.stuck || j.duration == s.cfg.StuckJobFor, FaultStuckJob}, {j.failure != "", "failed"},
+			{j.fileFault != "", j.fileFault}, {j.answerLost != "", j.answerLost},
+		} {
+			if f.on {
+				d += ", " + f.name
+			}
+		}
+		out = append(out, d)
+	}
+	return out
 }
