@@ -113,6 +113,10 @@ type crashHarnessConfig struct {
 	env      []string     // environment of every replica process
 	admin    *kadm.Client // reads the consumer group's state
 	group    string       // consumer group of the replicas
+	// expectedExit, when set, reports whether a process that exited by
+	// itself did so as designed (the soak test's 403 stops); such a
+	// replica is counted and started again, as Kubernetes would.
+	expectedExit func(p *crashProc) bool
 }
 
 // crashHarness runs the replica processes and kills and restarts them. It
@@ -142,7 +146,10 @@ type crashHarness struct {
 	groupSeen   time.Time
 	kills       [killKinds]int
 	restarts    int
-	procs       []*crashProc
+	// expectedExits counts the processes that stopped by themselves as
+	// cfg.expectedExit allows.
+	expectedExits int
+	procs         []*crashProc
 	// conns maps the remote address of a connection to the replica that
 	// sent prefixed requests on it. A replica's API client reuses its
 	// keep-alive connections for downloads, so this names most downloaders.
@@ -257,8 +264,14 @@ func (h *crashHarness) supervise(r *crashReplica) {
 			return
 		}
 		if !killed {
-			h.noteUnexpected(fmt.Sprintf("%s (pid %d) exited by itself: %v; log %s", r.id, p.pid, p.err, p.logPath))
-			return
+			if h.cfg.expectedExit == nil || !h.cfg.expectedExit(p) {
+				h.noteUnexpected(fmt.Sprintf("%s (pid %d) exited by itself: %v; log %s", r.id, p.pid, p.err, p.logPath))
+				return
+			}
+			h.mu.Lock()
+			h.expectedExits++
+			h.mu.Unlock()
+			h.t.Logf("%s (pid %d) stopped by itself as designed (%v); starting it again", r.id, p.pid, p.err)
 		}
 		delay := h.uniform(restartDelayMin, restartDelayMax)
 		select {
