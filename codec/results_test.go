@@ -393,3 +393,33 @@ func FuzzResultsReader(f *testing.F) {
 		}
 	})
 }
+
+// FuzzResultsReaderKeepsValidLine checks that a valid line survives
+// whatever plain text follows it: it is read back whole before any error.
+func FuzzResultsReaderKeepsValidLine(f *testing.F) {
+	f.Add([]byte(sampleLine))
+	f.Add([]byte("\r\n\n   \n"))
+	f.Add([]byte(`{"original_identifier": "y"`))
+	f.Add([]byte("\x1f\x8b"))
+	f.Fuzz(func(t *testing.T, rest []byte) {
+		body := append([]byte(sampleLine+"\n"), rest...)
+		r, err := NewResultsReader(bytes.NewReader(body), ResultsReaderConfig{MaxLineBytes: 1 << 16, MaxDecompressedBytes: 1 << 20})
+		if err != nil {
+			t.Fatalf("NewResultsReader: %v", err)
+		}
+		defer r.Close()
+		res, err := r.Next()
+		if err != nil {
+			t.Fatalf("the valid first line was lost: %v", err)
+		}
+		if res.Identifier != "https://www.linkedin.com/in/avery-sample-2e84b5" || res.InternalID != "5550001" ||
+			len(res.BusinessEmails) != 1 || len(res.PersonalEmails) != 1 || len(res.PhoneNumbers) != 1 {
+			t.Fatalf("the valid first line came back as %+v", res)
+		}
+		for {
+			if _, err := r.Next(); err != nil {
+				return
+			}
+		}
+	})
+}
