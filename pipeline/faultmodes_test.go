@@ -72,9 +72,9 @@ func TestFaultModesAllHaveAServiceTest(t *testing.T) {
 }
 
 // TestServiceMeetsFault runs the pipeline against the simulator with one
-// fault mode on, and checks the service's answer: every record answered or
-// dead-lettered with the expected reason, each URL paid once (a failed job
-// twice), or a stop with the API's error.
+// fault mode on at a time. Every record must be answered or dead-lettered
+// with the expected reason, and each URL paid once (a failed job twice).
+// For a 403 the service must stop with the API's error instead.
 func TestServiceMeetsFault(t *testing.T) {
 	for _, mode := range batchapitest.FaultModes() {
 		tc := faultCases[mode]

@@ -31,15 +31,16 @@ func gaugeValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
 
 func TestPipelinePausesOnNoCreditsUntilAProbeSucceeds(t *testing.T) {
 	brokers := testInput(t, testURLs...)
-	var refusals atomic.Int32
+	var rejections atomic.Int32
 	var credits atomic.Bool
 	api := &fakeAPI{submitErr: func(int) error {
 		if credits.Load() {
 			return nil
 		}
-		refusals.Add(1)
+		rejections.Add(1)
 		return &batchapi.APIError{Op: batchapi.OpSubmit, StatusCode: 402, Type: "insufficient_credits", Message: "not enough credits"}
 	}}
+
 	cfg := testConfig(brokers)
 	cfg.CreditProbeInterval = 20 * time.Millisecond
 	reg := prometheus.NewRegistry()
@@ -48,10 +49,11 @@ func TestPipelinePausesOnNoCreditsUntilAProbeSucceeds(t *testing.T) {
 		if credits.Load() {
 			return eventCount(sinks)()
 		}
-		if refusals.Load() < 3 {
+		if rejections.Load() < 3 {
 			return false
 		}
-		// Two probes refused after the first 402: everything is kept.
+
+		// Two probes rejected after the first 402: everything is kept.
 		if events, letters := sinks.snapshot(); len(events)+len(letters) > 0 {
 			t.Errorf("while paused: %d events and %d dead letters written, want none", len(events), len(letters))
 		}
@@ -67,6 +69,7 @@ func TestPipelinePausesOnNoCreditsUntilAProbeSucceeds(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run returned %v after credits came back, want nil", err)
 	}
+
 	if n := api.submitCount(); n != 1 {
 		t.Errorf("%d jobs accepted, want the one job that waited", n)
 	}

@@ -11,9 +11,9 @@ import (
 // keepLease renews the lease of the job st while a long step runs: it
 // records st again every third of the lease timeout until stop is called.
 // stop returns once no renewal can be written any more, so the caller may
-// then record the job's next status. A renewal refused because another
-// replica took the job over ends the renewals and calls onLost, if set;
-// otherwise the step finds out at its own next record.
+// then record the job's next status. When another replica has taken the
+// job over, the renewals end and onLost, if set, is called. Without onLost
+// the step finds out at its own next record.
 func (r *runner) keepLease(ctx context.Context, st codec.JobState, onLost func()) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})

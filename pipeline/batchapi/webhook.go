@@ -73,6 +73,9 @@ func VerifyWebhook(key, header string, body []byte, now time.Time, tolerance tim
 // parseSignatureHeader splits "t=<unix>,v1=<hex>[,v1=<hex>...]"; entries of
 // other schemes are ignored.
 func parseSignatureHeader(header string) (ts string, sigs [][]byte, err error) {
+	if strings.TrimSpace(header) == "" {
+		return "", nil, fmt.Errorf("missing %s header: %w", SignatureHeader, ErrMalformedSignature)
+	}
 	for part := range strings.SplitSeq(header, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok {
