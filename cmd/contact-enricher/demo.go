@@ -141,8 +141,10 @@ func runDemo(ctx context.Context, cfg *demoConfig, records []codec.Record, log *
 	defer cluster.Close()
 	brokers := cluster.ListenAddrs()
 
+	// A stuck job ends after ten job times, so that a demo with faults
+	// finishes. The pipeline abandons it before that.
 	sim := batchapitest.New(batchapitest.Config{APIKey: demoAPIKey, JobDuration: cfg.apiLatency,
-		Faults: cfg.faults.spec.faults, FaultSeed: cfg.faults.seed})
+		Faults: cfg.faults.spec.faults, FaultSeed: cfg.faults.seed, StuckJobFor: 10 * cfg.apiLatency})
 	defer sim.Close()
 	apiURL, stopSim, err := serveLoopback(sim)
 	if err != nil {
@@ -170,7 +172,11 @@ func runDemo(ctx context.Context, cfg *demoConfig, records []codec.Record, log *
 // startDemoPipeline runs the pipeline in the background. The returned
 // channel receives Run's result; stop cancels Run and waits for it.
 func startDemoPipeline(ctx context.Context, cfg *demoConfig, brokers []string, apiURL string, reg *prometheus.Registry, log *slog.Logger) (<-chan error, func(), error) {
-	api, err := batchapi.New(batchapi.Config{BaseURL: apiURL, APIKey: demoAPIKey})
+	// Short timeouts and backoffs keep a demo with --faults quick through a
+	// submit whose response never comes, a 429 with an absurd Retry-After,
+	// and a 402 pause.
+	api, err := batchapi.New(batchapi.Config{BaseURL: apiURL, APIKey: demoAPIKey,
+		CallTimeout: 5 * time.Second, MaxBackoff: 2 * time.Second, Logger: log})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -188,6 +194,10 @@ func startDemoPipeline(ctx context.Context, cfg *demoConfig, brokers []string, a
 		ShutdownGrace:  5 * time.Second,
 		StateTopic:     demoStateTopic,
 		ReplicaID:      "demo",
+
+		CreditProbeInterval: max(cfg.apiLatency, 100*time.Millisecond),
+		StuckJobAfter:       5 * cfg.apiLatency,
+		AbandonStuckJobs:    true,
 	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/contact-enricher/contact-enricher/codec"
@@ -28,6 +30,9 @@ type demoSummary struct {
 	DuplicateActiveSubmissions int     `json:"duplicate_active_submissions"`
 	OffsetsCommitted           bool    `json:"offsets_committed"`
 	ElapsedSeconds             float64 `json:"elapsed_seconds"`
+	// FaultsStruck counts the simulator's injected faults by mode, with
+	// --faults; omitted without.
+	FaultsStruck map[string]int `json:"faults_struck,omitempty"`
 }
 
 func newDemoSummary(ctx context.Context, records []codec.Record, w *demoWatcher, stats batchapitest.Stats, complete bool, elapsed time.Duration) (*demoSummary, error) {
@@ -54,6 +59,7 @@ func newDemoSummary(ctx context.Context, records []codec.Record, w *demoWatcher,
 		DuplicateActiveSubmissions: stats.DuplicateActiveSubmissions,
 		OffsetsCommitted:           complete && w.committedLag == 0,
 		ElapsedSeconds:             elapsed.Seconds(),
+		FaultsStruck:               stats.Faults,
 	}, nil
 }
 
@@ -94,4 +100,10 @@ elapsed              %.1fs
 `, s.EventsIn, s.EventsAnswered, s.EventsSkipped, s.EventsDeadLettered, s.ContactEventsOut, s.DeadLettersOut,
 		s.UniqueProfiles, s.JobsSubmitted, s.URLsSubmitted, s.API429Responses, s.PeakActiveJobs,
 		s.DuplicateActiveSubmissions, s.OffsetsCommitted, s.ElapsedSeconds)
+	if len(s.FaultsStruck) > 0 {
+		fmt.Fprintln(w, "faults struck")
+		for _, mode := range slices.Sorted(maps.Keys(s.FaultsStruck)) {
+			fmt.Fprintf(w, "  %-20s %d\n", mode, s.FaultsStruck[mode])
+		}
+	}
 }
