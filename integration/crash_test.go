@@ -82,15 +82,8 @@ const (
 // and at random moments. The test then checks every input record's fate
 // and that the API was paid once per profile.
 func TestCrashedReplicasNeitherLoseNorRepay(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and runs three replica processes for about two minutes")
-	}
-	if runtime.GOOS == "windows" {
-		t.Skip("the harness stops replicas with POSIX signals")
-	}
 	start := time.Now()
-	seed := crashSeed(t)
-	bin := buildCrashBinary(t)
+	seed, bin, logDir := prepareReplicaRun(t)
 
 	names := crashNames{
 		in:    uniqueName("crm-contacts"),
@@ -103,10 +96,6 @@ func TestCrashedReplicasNeitherLoseNorRepay(t *testing.T) {
 	sim := batchapitest.New(batchapitest.Config{APIKey: crashAPIKey, JobDuration: 300 * time.Millisecond})
 	t.Cleanup(sim.Close)
 
-	logDir := t.TempDir()
-	if d := os.Getenv("CRASH_TEST_LOG_DIR"); d != "" {
-		logDir = d // kept after the test, for reading the replicas' logs
-	}
 	h := newCrashHarness(t, crashHarnessConfig{
 		binary: bin, logDir: logDir, seed: seed, sim: sim, replicas: crashReplicas,
 		env:   append(childEnv(), "CONTACT_ENRICHER_API_KEY="+crashAPIKey),
@@ -145,6 +134,27 @@ func TestCrashedReplicasNeitherLoseNorRepay(t *testing.T) {
 	t.Logf("kills: %d at submit, %d during a results download, %d timed (%d in all); %d restarts",
 		kills[killAtSubmit], kills[killAtDownload], kills[killTimed], kills[killAtSubmit]+kills[killAtDownload]+kills[killTimed], restarts)
 	t.Logf("seed %d; elapsed %s", seed, time.Since(start).Round(time.Millisecond))
+}
+
+// prepareReplicaRun skips a test that runs replica processes under -short
+// or where POSIX signals are missing. Otherwise it returns the run's seed,
+// the built binary and the folder of the replicas' logs: CRASH_TEST_LOG_DIR
+// when set, so that the logs outlive the test.
+func prepareReplicaRun(t *testing.T) (seed uint64, bin, logDir string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary and runs three replica processes for about two minutes")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("the harness stops replicas with POSIX signals")
+	}
+	seed = crashSeed(t)
+	bin = buildCrashBinary(t)
+	logDir = t.TempDir()
+	if d := os.Getenv("CRASH_TEST_LOG_DIR"); d != "" {
+		logDir = d
+	}
+	return seed, bin, logDir
 }
 
 // crashSeed returns CRASH_TEST_SEED when set, so that a failing run's

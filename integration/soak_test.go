@@ -8,7 +8,6 @@ import (
 	"math/big"
 	"net/http/httptest"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,15 +63,8 @@ var soakReasons = []string{codec.ReasonEnrichmentFailed, pipeline.ReasonDownload
 // failed and abandoned jobs, and that the account's job limit holds. It
 // prints how often each fault struck and what the service did.
 func TestSoakEveryFaultNeitherLosesNorRepays(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and runs three replica processes for about two minutes")
-	}
-	if runtime.GOOS == "windows" {
-		t.Skip("the harness stops replicas with POSIX signals")
-	}
 	start := time.Now()
-	seed := crashSeed(t)
-	bin := buildCrashBinary(t)
+	seed, bin, logDir := prepareReplicaRun(t)
 	names := crashNames{
 		in: uniqueName("soak-in"), out: uniqueName("soak-out"), dead: uniqueName("soak-dead"),
 		group: uniqueName("soak-group"), state: uniqueName("soak-jobs"),
@@ -84,10 +76,6 @@ func TestSoakEveryFaultNeitherLosesNorRepays(t *testing.T) {
 	})
 	t.Cleanup(sim.Close)
 
-	logDir := t.TempDir()
-	if d := os.Getenv("CRASH_TEST_LOG_DIR"); d != "" {
-		logDir = d
-	}
 	h := newCrashHarness(t, crashHarnessConfig{
 		binary: bin, logDir: logDir, seed: seed, sim: sim, replicas: crashReplicas,
 		env: append(childEnv(), "CONTACT_ENRICHER_API_KEY="+crashAPIKey,

@@ -96,7 +96,7 @@ func TestServiceMeetsFault(t *testing.T) {
 				t.Fatalf("Run returned %v", err)
 			}
 			checkFaultOutcome(t, tc, sinks)
-			if tc.webhookOutcome != "" && webhookCount(t, reg, tc.webhookOutcome) == 0 {
+			if tc.webhookOutcome != "" && metricValue(t, reg, "contact_enricher_webhook_deliveries_total", tc.webhookOutcome) == 0 {
 				t.Errorf("no webhook delivery with outcome %s", tc.webhookOutcome)
 			}
 			maxSubmits := max(tc.maxSubmits, 1)
@@ -147,26 +147,6 @@ func runWithSimulator(t *testing.T, tc faultCase) (*batchapitest.Server, *memSin
 	deps := Deps{API: api, Contacts: sinks, DeadLetters: sinks, Registerer: reg}
 	err = runPipelineUntil(t, cfg, deps, eventCount(sinks), onStart...)
 	return sim, sinks, reg, err
-}
-
-// webhookCount returns how many webhook deliveries had outcome.
-func webhookCount(t *testing.T, reg *prometheus.Registry, outcome string) float64 {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != "contact_enricher_webhook_deliveries_total" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			if m.GetLabel()[0].GetValue() == outcome {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
 }
 
 // checkFaultOutcome checks every record's outputs against tc and every

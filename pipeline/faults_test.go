@@ -13,19 +13,32 @@ import (
 	"github.com/contact-enricher/contact-enricher/pipeline/batchapi"
 )
 
-// gaugeValue returns the value of the gauge name gathered from reg.
+// gaugeValue returns the value of the unlabelled gauge name from reg.
 func gaugeValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	return metricValue(t, reg, name, "")
+}
+
+// metricValue returns the value of the gauge or counter name from reg: of
+// the series whose first label has the value label, or of the unlabelled
+// series when label is empty. It returns 0 when there is no such series.
+func metricValue(t *testing.T, reg *prometheus.Registry, name, label string) float64 {
 	t.Helper()
 	families, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range families {
-		if f.GetName() == name {
-			return f.GetMetric()[0].GetGauge().GetValue()
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if label != "" && (len(m.GetLabel()) == 0 || m.GetLabel()[0].GetValue() != label) {
+				continue
+			}
+			return m.GetGauge().GetValue() + m.GetCounter().GetValue()
 		}
 	}
-	t.Fatalf("gauge %s not registered", name)
 	return 0
 }
 
