@@ -85,13 +85,14 @@ func (g *creditGate) waitOpen(ctx context.Context) error {
 
 // awaitTurn returns when a job may post: at once while the gate is open, or
 // when it is this job's turn to probe. Every renewEvery it calls renew, which
-// keeps the job's lease while it waits.
+// keeps the job's lease while it waits, however often other jobs probe.
 func (g *creditGate) awaitTurn(ctx context.Context, renewEvery time.Duration, renew func() error) error {
 	g.mu.Lock()
 	g.waiting++
 	g.mu.Unlock()
 	defer g.leave()
 
+	lastRenew := g.now()
 	for {
 		g.mu.Lock()
 		opened, paused, due := g.opened, g.paused, g.nextProbe
@@ -103,7 +104,8 @@ func (g *creditGate) awaitTurn(ctx context.Context, renewEvery time.Duration, re
 		if !paused {
 			return nil
 		}
-		wait := min(renewEvery, max(due.Sub(g.now()), 0))
+
+		wait := max(min(lastRenew.Add(renewEvery).Sub(g.now()), due.Sub(g.now())), 0)
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -114,10 +116,11 @@ func (g *creditGate) awaitTurn(ctx context.Context, renewEvery time.Duration, re
 			return nil
 		case <-timer.C:
 		}
-		if wait == renewEvery {
+		if g.now().Sub(lastRenew) >= renewEvery {
 			if err := renew(); err != nil {
 				return err
 			}
+			lastRenew = g.now()
 		}
 	}
 }
