@@ -49,6 +49,9 @@ type JobState struct {
 	Error      string    `json:"error,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
+	// APIActive marks an abandoned job that the API still runs: it holds
+	// one of the account's job slots until the API ends it.
+	APIActive bool `json:"api_active,omitempty"`
 	// SubmittedAt is when the API accepted the job, from which the
 	// stuck-job deadline runs; zero before, and in records of older versions.
 	SubmittedAt time.Time `json:"submitted_at,omitzero"`

@@ -11,8 +11,9 @@ import (
 )
 
 // finished reports whether a job needs no more work, only its tombstone.
-func finished(status string) bool {
-	return status == codec.JobEmitted || status == codec.JobAbandoned
+// An abandoned job that the API still runs is watched until it ends.
+func finished(st codec.JobState) bool {
+	return st.Status == codec.JobEmitted || st.Status == codec.JobAbandoned && !st.APIActive
 }
 
 // resumeOwn drives the unfinished jobs that the job-state log records as
@@ -21,7 +22,7 @@ func finished(status string) bool {
 func (p *Pipeline) resumeOwn(ctx context.Context) {
 	for _, id := range p.table.owned(p.cfg.ReplicaID) {
 		e, ok := p.table.get(id)
-		if !ok || finished(e.state.Status) {
+		if !ok || finished(e.state) {
 			continue
 		}
 		p.log.Info("resuming job", "job_id", id, "status", e.state.Status, "batch_id", e.state.BatchID)
@@ -43,7 +44,7 @@ func (p *Pipeline) adoptOrphans(ctx, workCtx context.Context) {
 		}
 		for _, id := range p.table.expired(p.cfg.ReplicaID, p.cfg.LeaseTimeout, p.now()) {
 			e, ok := p.table.get(id)
-			if !ok || finished(e.state.Status) || e.state.Owner == p.cfg.ReplicaID || p.now().Sub(e.seen) <= p.cfg.LeaseTimeout {
+			if !ok || finished(e.state) || e.state.Owner == p.cfg.ReplicaID || p.now().Sub(e.seen) <= p.cfg.LeaseTimeout {
 				continue // gone, done, or written to since the expiry was read
 			}
 			st := e.state
@@ -89,7 +90,7 @@ func (p *Pipeline) removeCommitted(ctx context.Context) {
 		now := p.now()
 		for _, e := range p.table.snapshot() {
 			mine := e.state.Owner == p.cfg.ReplicaID || now.Sub(e.seen) > p.cfg.LeaseTimeout
-			if !finished(e.state.Status) || !mine || !sourcesCommitted(e.state.Sources, committed) {
+			if !finished(e.state) || !mine || !sourcesCommitted(e.state.Sources, committed) {
 				continue
 			}
 			if err := p.state.tombstone(ctx, e.state.JobID); err != nil {

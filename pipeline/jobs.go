@@ -8,6 +8,8 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/contact-enricher/contact-enricher/codec"
 )
 
 // JobSummary is one row of the job table, for operators.
@@ -45,9 +47,18 @@ func ListJobs(ctx context.Context, adm *kadm.Client, brokers []string, dialer *k
 	for _, e := range table.snapshot() {
 		st := e.state
 		out = append(out, JobSummary{
-			JobID: st.JobID, BatchID: st.BatchID, Status: st.Status, Owner: st.Owner, Epoch: st.Epoch,
+			JobID: st.JobID, BatchID: st.BatchID, Status: jobStatusText(st), Owner: st.Owner, Epoch: st.Epoch,
 			Attempts: st.Attempts, URLs: len(st.URLs), CreatedAt: st.CreatedAt, UpdatedAt: st.UpdatedAt,
 		})
 	}
 	return out, nil
+}
+
+// jobStatusText is the job's status, marking an abandoned job that still
+// holds an API slot.
+func jobStatusText(st codec.JobState) string {
+	if st.Status == codec.JobAbandoned && st.APIActive {
+		return st.Status + " (API still running it)"
+	}
+	return st.Status
 }

@@ -41,6 +41,8 @@ func (e *jobEntry) active() bool {
 	switch e.state.Status {
 	case codec.JobIntent, codec.JobSubmitting, codec.JobSubmitted:
 		return true
+	case codec.JobAbandoned:
+		return e.state.APIActive
 	}
 	return false
 }

@@ -163,3 +163,25 @@ func TestJobTableRejectsClaimFromStaleView(t *testing.T) {
 		t.Errorf("rejected claim not remembered (owner %q), so its writer would wait for it forever", e.rejectedOwner)
 	}
 }
+
+func TestJobTableCountsAbandonedJobTheAPIStillRuns(t *testing.T) {
+	tb := newJobTable()
+	now := time.Now()
+	stuck := state("stuck", codec.JobAbandoned, "r1", "batch-stuck", 0, "u1")
+	stuck.APIActive = true
+	tb.apply(1, "stuck", stuck, now)
+	tb.apply(2, "next", state("next", codec.JobIntent, "r2", "", 0, "u1"), now)
+
+	if n := tb.activeAhead("next"); n != 1 {
+		t.Errorf("activeAhead(next) = %d, want 1: the API still counts the abandoned job", n)
+	}
+	if taken := tb.takenBefore("next", []string{"u1"}); len(taken) > 0 {
+		t.Errorf("takenBefore(next) = %v, want none: the abandoned job's URLs are released", taken)
+	}
+
+	ended := state("stuck", codec.JobAbandoned, "r1", "batch-stuck", 0, "u1")
+	tb.apply(3, "stuck", ended, now)
+	if n := tb.activeAhead("next"); n != 0 {
+		t.Errorf("activeAhead(next) = %d after the API ended the job, want 0", n)
+	}
+}

@@ -83,6 +83,11 @@ func (r *runner) drive(ctx context.Context, j *job, st codec.JobState) {
 			st, err = r.retryFailed(ctx, log, j, st)
 		case codec.JobCompleted:
 			st, err = r.emit(ctx, log.With("batch_id", st.BatchID), j, st)
+		case codec.JobAbandoned:
+			if !st.APIActive {
+				return
+			}
+			st, err = r.awaitEnd(ctx, log.With("batch_id", st.BatchID), j, st)
 		default:
 			return // emitted, abandoned or removed: the janitor removes it once committed
 		}

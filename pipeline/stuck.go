@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/contact-enricher/contact-enricher/codec"
+	"github.com/contact-enricher/contact-enricher/pipeline/batchapi"
 )
 
 // stuckWatch reports a job once when it has been unfinished for longer than
@@ -37,17 +38,28 @@ func (w *stuckWatch) clear() {
 
 // abandonStuck dead-letters the records of a stuck job, so that their
 // offsets can be committed, and records it abandoned. Its URLs are not
-// submitted again. The API still counts the job as active, so it keeps its
-// token until the API reports it finished; its results are then ignored.
+// submitted again. The API still counts the job as active, so the record
+// says so (APIActive): every replica counts the job against the account's
+// limit until awaitEnd sees the API end it.
 func (r *runner) abandonStuck(ctx context.Context, log *slog.Logger, j *job, st codec.JobState, status string) (codec.JobState, error) {
 	detail := fmt.Sprintf("the Batch API still reported batch %s %s %s after its submission; abandoned because --abandon-stuck-jobs is set; the URLs were not submitted again",
 		st.BatchID, status, r.now().Sub(st.SubmittedAt).Round(time.Second))
 	r.deadLetterAll(ctx, j, codec.ReasonJobStuck, detail)
-	st.Status, st.Error = codec.JobAbandoned, detail
+	st.Status, st.Error, st.APIActive = codec.JobAbandoned, detail, true
 	if err := r.state.record(ctx, &st); err != nil {
 		return st, err
 	}
-	log.Warn("stuck job abandoned; its records are dead-lettered, and it keeps its token until the API ends it")
+	log.Warn("stuck job abandoned; its records are dead-lettered, and it keeps its slot until the API ends it")
+	return st, nil
+}
+
+// awaitEnd polls an abandoned job that the API still runs, renewing the
+// lease, until the API reports it finished; its results are ignored. It
+// then records that the job no longer holds a slot.
+func (r *runner) awaitEnd(ctx context.Context, log *slog.Logger, j *job, st codec.JobState) (codec.JobState, error) {
+	r.stuck.Add(1)
+	defer r.stuck.Add(-1)
+	lastWrite := r.now()
 	for {
 		if err := sleepCtx(ctx, jittered(r.cfg.PollInterval)); err != nil {
 			return st, err
@@ -56,7 +68,17 @@ func (r *runner) abandonStuck(ctx context.Context, log *slog.Logger, j *job, st 
 		if err == nil && resp.Finished() {
 			log.Info("abandoned job finished at last; its results are ignored", "status", resp.Status)
 			r.releaseToken(j)
-			return st, nil
+			st.APIActive = false
+			return st, r.state.record(ctx, &st)
+		}
+		if err != nil && r.classify("status", err) == batchapi.ClassCanceled {
+			return st, err
+		}
+		if r.now().Sub(lastWrite) > r.cfg.LeaseTimeout/3 {
+			if err := r.state.record(ctx, &st); err != nil {
+				return st, err
+			}
+			lastWrite = r.now()
 		}
 	}
 }

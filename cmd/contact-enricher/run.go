@@ -241,6 +241,7 @@ const shutdownSlack = 10 * time.Second
 
 // serve builds the service from cfg and runs it until ctx ends.
 func serve(ctx context.Context, cfg *runConfig, log *slog.Logger) error {
+	cfg.api.Logger = log
 	api, err := batchapi.New(cfg.api)
 	if err != nil {
 		return fmt.Errorf("creating API client: %w", err)
