@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -184,6 +185,15 @@ func startDemoPipeline(ctx context.Context, cfg *demoConfig, brokers []string, a
 	if err != nil {
 		return nil, nil, err
 	}
+	// The simulator calls the demo's webhook receiver, so that webhooks and
+	// their faults take part too.
+	relay := &webhookRelay{}
+	hookURL, stopHooks, err := serveLoopback(relay)
+	if err != nil {
+		contacts.Close()
+		dead.Close()
+		return nil, nil, err
+	}
 	pcfg := pipeline.Config{
 		Brokers: brokers, InputTopic: demoInputTopic, OutputTopic: demoOutputTopic,
 		DeadLetterTopic: demoDeadLetterTopic, GroupID: demoGroup,
@@ -195,22 +205,29 @@ func startDemoPipeline(ctx context.Context, cfg *demoConfig, brokers []string, a
 		StateTopic:     demoStateTopic,
 		ReplicaID:      "demo",
 
+		WebhookURL: hookURL + "/hook", WebhookSecret: demoAPIKey,
+
 		CreditProbeInterval: max(cfg.apiLatency, 100*time.Millisecond),
 		StuckJobAfter:       5 * cfg.apiLatency,
 		AbandonStuckJobs:    true,
 	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	if err != nil {
+		stopHooks()
+		contacts.Close()
+		dead.Close()
 		return nil, nil, fmt.Errorf("creating admin client: %w", err)
 	}
 	p, err := pipeline.New(pcfg, pipeline.Deps{API: api, Contacts: contacts, DeadLetters: dead,
 		Admin: kadm.NewClient(cl), Registerer: reg, Logger: log})
 	if err != nil {
+		stopHooks()
 		contacts.Close()
 		dead.Close()
 		cl.Close()
 		return nil, nil, err
 	}
+	relay.set(p.WebhookHandler())
 	runCtx, cancel := context.WithCancel(ctx)
 	result := make(chan error, 1)
 	done := make(chan struct{})
@@ -221,6 +238,7 @@ func startDemoPipeline(ctx context.Context, cfg *demoConfig, brokers []string, a
 	stop := func() {
 		cancel()
 		<-done
+		stopHooks()
 		contacts.Close()
 		dead.Close()
 		cl.Close()
@@ -248,4 +266,21 @@ func serveLoopback(h http.Handler) (string, func(), error) {
 		<-done
 	}
 	return "http://" + ln.Addr().String(), stop, nil
+}
+
+// webhookRelay serves the pipeline's webhook receiver. Its URL must be
+// known before the pipeline exists, so the receiver is set later; until
+// then a delivery gets 503, and the simulator retries it.
+type webhookRelay struct {
+	h atomic.Pointer[http.Handler]
+}
+
+func (w *webhookRelay) set(h http.Handler) { w.h.Store(&h) }
+
+func (w *webhookRelay) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	if h := w.h.Load(); h != nil {
+		(*h).ServeHTTP(rw, r)
+		return
+	}
+	http.Error(rw, "the pipeline is starting", http.StatusServiceUnavailable)
 }

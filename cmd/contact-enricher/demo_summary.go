@@ -92,7 +92,7 @@ dead letters out     %d
 unique profiles      %d
 jobs submitted       %d
 URLs submitted       %d
-API 429 responses    %d
+429s, all slots taken %d
 peak active jobs     %d
 duplicate active submissions %d
 offsets committed    %t

@@ -80,7 +80,7 @@ type faultFlags struct {
 func (f *faultFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.spec, "faults", "failures of the real API to simulate, as a comma-separated list of Mode=rate, "+
 		"where rate is the probability from 0 to 1 that the mode strikes one request or job; all=rate sets every mode. "+
-		"Modes: "+strings.Join(batchapitest.FaultModes(), ", ")+" (default none)")
+		"Modes (README, \"The simulator's fault modes\", says what each does): "+strings.Join(batchapitest.FaultModes(), ", ")+" (default none)")
 	fs.Uint64Var(&f.seed, "fault-seed", 1, "seed of the fault draws; the same seed and the same requests give the same faults")
 }
 
