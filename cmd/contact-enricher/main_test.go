@@ -40,7 +40,9 @@ func TestRunRejectsInvalidConfiguration(t *testing.T) {
 		{"missing webhook secret file", []string{"--webhook-secret-file", "/nonexistent/secret"}, []string{"reading webhook secret file"}},
 		{"zero result line limit", []string{"--max-result-line-bytes", "0"}, []string{"--max-result-line-bytes 0: must be positive"}},
 		{"zero credit probe interval", []string{"--credit-probe-interval", "0s"}, []string{"--credit-probe-interval 0s: must be positive"}},
-		{"negative stuck deadline", []string{"--stuck-job-after", "-1h"}, []string{"--stuck-job-after -1h0m0s: must be positive"}},
+		{"negative stuck deadline", []string{"--stuck-job-after", "-1h"}, []string{"stuck job after -1h0m0s: must not be negative"}},
+		{"webhook listener without a port", []string{"--webhook-url", "https://hooks.example.com/ce", "--webhook-listen", "nonsense"}, []string{`--webhook-listen "nonsense": must be host:port`}},
+		{"webhook listener on the metrics address", []string{"--webhook-url", "https://hooks.example.com/ce", "--webhook-listen", ":9090"}, []string{"must differ from --metrics-addr"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

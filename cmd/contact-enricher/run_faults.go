@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -54,11 +55,19 @@ func (c *faultConfig) load(rc *runConfig) []error {
 	if p.Results.MaxDecompressedBytes <= 0 {
 		errs = append(errs, fmt.Errorf("--max-result-bytes %d: must be positive", p.Results.MaxDecompressedBytes))
 	}
-	if p.CreditProbeInterval <= 0 {
-		errs = append(errs, fmt.Errorf("--credit-probe-interval %s: must be positive, with a unit such as 5m", p.CreditProbeInterval))
+	// Negative durations are reported by the pipeline's own checks.
+	if p.CreditProbeInterval == 0 {
+		errs = append(errs, fmt.Errorf("--credit-probe-interval 0s: must be positive, with a unit such as 5m"))
 	}
-	if p.StuckJobAfter <= 0 {
-		errs = append(errs, fmt.Errorf("--stuck-job-after %s: must be positive, with a unit such as 1h", p.StuckJobAfter))
+	if p.StuckJobAfter == 0 {
+		errs = append(errs, fmt.Errorf("--stuck-job-after 0s: must be positive, with a unit such as 1h"))
+	}
+	if c.webhookListen != "" {
+		if _, _, err := net.SplitHostPort(c.webhookListen); err != nil {
+			errs = append(errs, fmt.Errorf("--webhook-listen %q: must be host:port or :port: %v", c.webhookListen, err))
+		} else if c.webhookListen == rc.metricsAddr {
+			errs = append(errs, fmt.Errorf("--webhook-listen %q: must differ from --metrics-addr, so that only the receiver is exposed to the provider", c.webhookListen))
+		}
 	}
 	if p.WebhookURL != "" {
 		if u, err := url.Parse(p.WebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
