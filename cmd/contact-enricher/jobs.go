@@ -8,9 +8,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/contact-enricher/contact-enricher/kafkaconn"
 	"github.com/contact-enricher/contact-enricher/pipeline"
 )
@@ -30,25 +27,18 @@ func jobsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return usageError{fmt.Errorf("--brokers is required")}
 	}
 	kc.Brokers = splitList(brokers)
-	if err := kc.Validate(); err != nil {
-		return usageError{err}
+	adm, closeAdmin, err := openAdmin(kc)
+	if err != nil {
+		return err
 	}
+	defer closeAdmin()
 	dialer, err := kc.Dialer()
 	if err != nil {
 		return err
 	}
-	opts, err := kc.KgoOptions()
-	if err != nil {
-		return err
-	}
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return fmt.Errorf("creating admin client: %w", err)
-	}
-	defer cl.Close()
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	jobs, err := pipeline.ListJobs(ctx, kadm.NewClient(cl), kc.Brokers, dialer, topic)
+	jobs, err := pipeline.ListJobs(ctx, adm, kc.Brokers, dialer, topic)
 	if err != nil {
 		return kc.ExplainError(err)
 	}

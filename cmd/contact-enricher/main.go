@@ -30,6 +30,7 @@ commands:
   simulate-api  serve the Batch API simulator on a loopback address
   produce       write a JSONL or CSV file of records to a topic
   jobs          list the jobs in flight, from the job-state topic
+  create-topics create the named topics that do not exist yet
 
 Run "contact-enricher <command> -h" for the flags of a command.
 `
@@ -48,11 +49,12 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	commands := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"run":          runCommand,
-		"demo":         demoCommand,
-		"simulate-api": simulateCommand,
-		"produce":      produceCommand,
-		"jobs":         jobsCommand,
+		"run":           runCommand,
+		"demo":          demoCommand,
+		"simulate-api":  simulateCommand,
+		"produce":       produceCommand,
+		"jobs":          jobsCommand,
+		"create-topics": topicsCommand,
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
