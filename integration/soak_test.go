@@ -49,6 +49,7 @@ const (
 	soakStuckFor      = 8 * time.Second
 	soakStuckAfter    = "3s"
 	soakCallTimeout   = "1s" // a submit without an answer times out after this
+	soakMaxBackoff    = "3s" // an absurd Retry-After is cut to this
 	soakProbeInterval = "500ms"
 )
 
@@ -94,6 +95,7 @@ func TestSoakEveryFaultNeitherLosesNorRepays(t *testing.T) {
 		return append(replicaArgs(strings.Join(brokers, ","), names, srv.URL+"/"+replicaID, replicaID),
 			"--batch-size", "25",
 			"--api-call-timeout", soakCallTimeout,
+			"--api-max-backoff", soakMaxBackoff,
 			"--credit-probe-interval", soakProbeInterval,
 			"--stuck-job-after", soakStuckAfter,
 			"--abandon-stuck-jobs",

@@ -125,13 +125,26 @@ func (g *creditGate) awaitTurn(ctx context.Context, renewEvery time.Duration, re
 	}
 }
 
-// leave ends one job's wait. When no job is left to probe, the gate opens:
-// the next submission is the probe.
+// leave ends one job's wait. When no job is left to probe, nothing would
+// ever open the gate, and the partition readers would wait for good. So the
+// gate opens when the next probe is due, and the next submission probes.
 func (g *creditGate) leave() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.waiting--
-	if g.waiting == 0 && g.paused && g.now().After(g.nextProbe) {
-		g.openLocked("no job is waiting for credits; the next submission probes the Batch API")
+	if g.waiting > 0 || !g.paused {
+		return
 	}
+	const msg = "no job is waiting for credits; the next submission probes the Batch API"
+	if due := g.nextProbe.Sub(g.now()); due > 0 {
+		time.AfterFunc(due, func() {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			if g.waiting == 0 {
+				g.openLocked(msg)
+			}
+		})
+		return
+	}
+	g.openLocked(msg)
 }

@@ -38,3 +38,26 @@ func TestCreditGateRenewsLeaseWhileWaiting(t *testing.T) {
 		t.Error("gate still paused after an accepted post")
 	}
 }
+
+// TestCreditGateOpensWhenNoJobIsLeftToProbe has the only waiting job give
+// up (its owner lost it, or the replica stops): the gate must open by
+// itself, or the partition readers would wait for good.
+func TestCreditGateOpensWhenNoJobIsLeftToProbe(t *testing.T) {
+	g := newCreditGate(20*time.Millisecond, time.Now, slog.New(slog.DiscardHandler))
+	g.noCredits("402")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the job gives up at once
+	if err := g.awaitTurn(ctx, time.Hour, func() error { return nil }); err == nil {
+		t.Fatal("awaitTurn with a canceled context returned nil")
+	}
+
+	opened := make(chan error, 1)
+	go func() {
+		waitCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+		defer stop()
+		opened <- g.waitOpen(waitCtx)
+	}()
+	if err := <-opened; err != nil {
+		t.Fatalf("the gate stayed closed with no job left to probe: %v", err)
+	}
+}

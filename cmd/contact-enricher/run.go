@@ -61,6 +61,7 @@ func runFlags(fs *flag.FlagSet) *runConfig {
 	fs.StringVar(&c.api.BaseURL, "api-base-url", batchapi.DefaultBaseURL, "base URL of the Batch API")
 	fs.StringVar(&c.apiKeyFile, "api-key-file", "", "file that contains the API key; otherwise the key is read from "+apiKeyEnv)
 	fs.DurationVar(&c.api.CallTimeout, "api-call-timeout", 30*time.Second, "timeout of one Batch API call")
+	fs.DurationVar(&c.api.MaxBackoff, "api-max-backoff", batchapi.DefaultMaxBackoff, "longest wait after a 429 before the call is tried again; a longer Retry-After is cut to it")
 	fs.Func("fields", "contact kinds requested, comma-separated: business_email, personal_contact_info, personal_contact_info.personal_emails, personal_contact_info.phone_numbers (default business_email,personal_contact_info)", func(s string) error {
 		fields = s
 		c.pipeline.Fields = splitList(fields)
@@ -122,6 +123,9 @@ func (c *runConfig) load() error {
 	}
 	if c.api.CallTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("api call timeout %s: must be positive", c.api.CallTimeout))
+	}
+	if c.api.MaxBackoff <= 0 {
+		errs = append(errs, fmt.Errorf("--api-max-backoff %s: must be positive, with a unit such as 60s", c.api.MaxBackoff))
 	}
 	return errors.Join(errs...)
 }
