@@ -231,6 +231,19 @@ func (h *crashHarness) groupStableNow() bool {
 }
 
 // killableLocked reports whether p may be killed now. The caller holds mu.
+// quietForStops reports whether a replica may stop now without stalling the
+// consumer group: the kill gate's conditions, for every running replica.
+func (h *crashHarness) quietForStops() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, r := range h.replicas {
+		if !h.killableLocked(r.cur) {
+			return false
+		}
+	}
+	return true
+}
+
 func (h *crashHarness) killableLocked(p *crashProc) bool {
 	return h.killing && p != nil && !p.killed &&
 		h.groupStable && time.Since(h.groupSeen) <= groupStateMaxAge &&

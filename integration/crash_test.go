@@ -138,8 +138,9 @@ func TestCrashedReplicasNeitherLoseNorRepay(t *testing.T) {
 
 // prepareReplicaRun skips a test that runs replica processes under -short
 // or where POSIX signals are missing. Otherwise it returns the run's seed,
-// the built binary and the folder of the replicas' logs: CRASH_TEST_LOG_DIR
-// when set, so that the logs outlive the test.
+// the built binary and the folder of the replicas' logs: a folder named
+// after the test in CRASH_TEST_LOG_DIR when set, so that the logs outlive
+// the test.
 func prepareReplicaRun(t *testing.T) (seed uint64, bin, logDir string) {
 	t.Helper()
 	if testing.Short() {
@@ -152,7 +153,10 @@ func prepareReplicaRun(t *testing.T) (seed uint64, bin, logDir string) {
 	bin = buildCrashBinary(t)
 	logDir = t.TempDir()
 	if d := os.Getenv("CRASH_TEST_LOG_DIR"); d != "" {
-		logDir = d
+		logDir = filepath.Join(d, t.Name())
+		if err := os.MkdirAll(logDir, 0o755); err != nil {
+			t.Fatalf("creating the log folder: %v", err)
+		}
 	}
 	return seed, bin, logDir
 }

@@ -54,6 +54,13 @@ type Config struct {
 	// that long after its submit, as a job far beyond its usual time that
 	// the provider finally completes. Default: 0, so it never ends.
 	StuckJobFor time.Duration
+
+	// AllowFault, when set, is asked before a fault strikes, with the
+	// mode's Fault* name; false spares that request or job. A test times
+	// with it the faults that stop a client, as it times its kills. It is
+	// called with the Server's lock held, so it must not call the Server.
+	// Default: nil, every fault may strike.
+	AllowFault func(mode string) bool
 }
 
 // Defaults of [Config].

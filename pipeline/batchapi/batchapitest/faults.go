@@ -129,6 +129,9 @@ func (s *Server) strikeLocked(mode string, rate float64) bool {
 	if rate <= 0 || rate < 1 && s.faultRand.Float64() >= rate {
 		return false
 	}
+	if s.cfg.AllowFault != nil && !s.cfg.AllowFault(mode) {
+		return false
+	}
 	if s.stats.Faults == nil {
 		s.stats.Faults = make(map[string]int)
 	}

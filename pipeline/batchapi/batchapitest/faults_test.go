@@ -309,3 +309,20 @@ func TestFaultEarlyLinkExpiry(t *testing.T) {
 		t.Errorf("download after %s answered %d, want 403", EarlyLinkTTL+time.Second, resp.status)
 	}
 }
+
+func TestAllowFaultSparesWhatItRefuses(t *testing.T) {
+	var asked []string
+	s := newSim(t, Config{Faults: Faults{ServerError: 1}, AllowFault: func(mode string) bool {
+		asked = append(asked, mode)
+		return false
+	}})
+	if resp := s.get(t, "/batch"); resp.status != 200 {
+		t.Errorf("GET /batch: status %d, want 200: the fault was not allowed", resp.status)
+	}
+	if len(asked) != 1 || asked[0] != FaultServerError {
+		t.Errorf("AllowFault asked for %v, want [%s]", asked, FaultServerError)
+	}
+	if n := s.srv.Stats().Faults[FaultServerError]; n != 0 {
+		t.Errorf("Faults[%s] = %d, want 0", FaultServerError, n)
+	}
+}
