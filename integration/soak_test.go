@@ -27,11 +27,12 @@ import (
 // soakFaults switches on every fault mode of the simulator at once. The
 // rates are set so that each mode strikes many times in one run: request
 // faults strike a few percent of thousands of calls, job faults a tenth or
-// so of the jobs of 25 URLs each.
+// so of the jobs of 25 URLs each. Forbidden is high because the test lets
+// it strike only at quiet moments, and only a few times.
 func soakFaults() batchapitest.Faults {
 	return batchapitest.Faults{
 		ServerError: 0.03, RateLimitStorm: 0.03, DropConnection: 0.02,
-		NoCredits: 0.04, Forbidden: 0.03, SubmitNoAnswer: 0.03,
+		NoCredits: 0.04, Forbidden: 0.3, SubmitNoAnswer: 0.03,
 
 		StuckJob: 0.04, FailedJob: 0.08, EarlyLinkExpiry: 0.06,
 		EmptyResult: 0.04, FewerLines: 0.05, DuplicateLines: 0.05,
@@ -52,6 +53,7 @@ const (
 	soakCallTimeout   = "1s" // a submit without an answer times out after this
 	soakMaxBackoff    = "3s" // an absurd Retry-After is cut to this
 	soakProbeInterval = "500ms"
+	soakStops         = 3 // replicas stopped by a 403, at most
 )
 
 // soakReasons are the dead-letter reasons of records that were fine but
@@ -75,14 +77,23 @@ func TestSoakEveryFaultNeitherLosesNorRepays(t *testing.T) {
 	// A 403 stops the replica that gets it. Like a kill, it comes only
 	// while the group is stable and no replica has just started: kfake's
 	// group can stall for good when a member leaves in the middle of a
-	// rebalance (see the kill gate in crash_harness_test.go).
+	// rebalance (see the kill gate in crash_harness_test.go). Its rate is
+	// high so that quiet moments get one, and soakStops bounds the count.
 	var h *crashHarness
 	var harnessReady atomic.Bool
+	var stops atomic.Int32
 	sim := batchapitest.New(batchapitest.Config{
 		APIKey: crashAPIKey, JobDuration: 300 * time.Millisecond, StuckJobFor: soakStuckFor,
 		Faults: soakFaults(), FaultSeed: seed,
 		AllowFault: func(mode string) bool {
-			return mode != batchapitest.FaultForbidden || harnessReady.Load() && h.quietForStops()
+			if mode != batchapitest.FaultForbidden {
+				return true
+			}
+			if !harnessReady.Load() || stops.Load() >= soakStops || !h.quietForStops() {
+				return false
+			}
+			stops.Add(1)
+			return true
 		},
 	})
 	t.Cleanup(sim.Close)
