@@ -231,17 +231,12 @@ func (h *crashHarness) groupStableNow() bool {
 }
 
 // killableLocked reports whether p may be killed now. The caller holds mu.
-// quietForStops reports whether a replica may stop now without stalling the
-// consumer group: the kill gate's conditions, for every running replica.
+// quietForStops reports whether a replica may stop by itself now: during
+// the kill phase, while the consumer group was seen stable, as for kills.
 func (h *crashHarness) quietForStops() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, r := range h.replicas {
-		if !h.killableLocked(r.cur) {
-			return false
-		}
-	}
-	return true
+	return h.killing && h.groupStable && time.Since(h.groupSeen) <= groupStateMaxAge
 }
 
 func (h *crashHarness) killableLocked(p *crashProc) bool {

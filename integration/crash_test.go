@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/contact-enricher/contact-enricher/pipeline"
 	"github.com/contact-enricher/contact-enricher/pipeline/batchapi"
 	"github.com/contact-enricher/contact-enricher/pipeline/batchapi/batchapitest"
+	"github.com/contact-enricher/contact-enricher/sink"
 )
 
 // crashNames are the topics and group of one crash run.
@@ -327,6 +329,7 @@ func waitForZeroLag(t *testing.T, h *crashHarness, brokers []string, names crash
 			return
 		}
 		if time.Now().After(deadline) {
+			explainLag(t, adm, brokers, names, h.cfg.sim)
 			t.Fatalf("the group still lags by %d records %s after the kills stopped", lag, crashConverge)
 		}
 		if time.Since(lastReport) >= 10*time.Second {
@@ -334,6 +337,47 @@ func waitForZeroLag(t *testing.T, h *crashHarness, brokers []string, names crash
 			lastReport = time.Now()
 		}
 		<-tick.C
+	}
+}
+
+// explainLag logs, for each partition whose committed offset is short of
+// its end, the first record not committed, and what the outputs and the
+// simulator hold for its profile.
+func explainLag(t *testing.T, adm *kadm.Client, brokers []string, names crashNames, sim *batchapitest.Server) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	committed, err := adm.FetchOffsets(ctx, names.group)
+	if err != nil {
+		t.Logf("explaining the lag: fetching offsets: %v", err)
+		return
+	}
+	outputs := readAll(t, brokers, names.out)
+	letters := readAll(t, brokers, names.dead)
+	dec := codec.NewDecoder(codec.DecoderConfig{})
+	first := make(map[int32]bool)
+	for _, r := range readAll(t, brokers, names.in) {
+		c, ok := committed.Lookup(names.in, r.Partition)
+		if first[r.Partition] || ok && c.At > r.Offset {
+			continue
+		}
+		first[r.Partition] = true
+		d, err := dec.Decode(r.Value)
+		t.Logf("partition %d: first record not committed at offset %d (committed %d): %q, decoded %+v, %v",
+			r.Partition, r.Offset, c.At, r.Value, d, err)
+		events, deads := 0, 0
+		for _, o := range outputs {
+			if string(o.Key) == d.URL {
+				events++
+			}
+		}
+		for _, l := range letters {
+			h := headers(l)
+			if h[sink.HeaderSourcePartition] == strconv.Itoa(int(r.Partition)) && h[sink.HeaderSourceOffset] == strconv.FormatInt(r.Offset, 10) {
+				deads++
+			}
+		}
+		t.Logf("  %d contact events for %s, %d dead letters for the record; simulator jobs: %v", events, d.URL, deads, sim.JobsWith(d.URL))
 	}
 }
 

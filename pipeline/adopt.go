@@ -67,7 +67,11 @@ func (p *Pipeline) startAdopted(ctx context.Context, st codec.JobState, previous
 	j := adoptedJob(st)
 	j.adopted = !previousWrite.IsZero()
 	j.postedAfter = previousWrite
-	p.batcher.adopt(j)
+	// An abandoned job that the API still runs will write no results, so
+	// records read again must not join it: they go to a new job instead.
+	if st.Status != codec.JobAbandoned {
+		p.batcher.adopt(j)
+	}
 	p.jobs.Go(func() { p.runner.drive(ctx, j, st) })
 }
 
