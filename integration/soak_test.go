@@ -50,7 +50,7 @@ func soakFaults() batchapitest.Faults {
 const (
 	soakStuckFor      = 8 * time.Second
 	soakStuckAfter    = "3s"
-	soakCallTimeout   = "1s" // a submit without an answer times out after this
+	soakCallTimeout   = "1s" // a submit without a response times out after this
 	soakMaxBackoff    = "3s" // an absurd Retry-After is cut to this
 	soakProbeInterval = "500ms"
 	soakStops         = 3 // replicas stopped by a 403, at most
@@ -147,8 +147,8 @@ func TestSoakEveryFaultNeitherLosesNorRepays(t *testing.T) {
 	t.Logf("seed %d; elapsed %s", seed, time.Since(start).Round(time.Millisecond))
 }
 
-// stoppedOnForbidden reports whether p stopped because the API answered
-// 403, which the service must do, with a clear message.
+// stoppedOnForbidden reports whether p stopped because the API returned
+// 403, as the service must, with a clear message.
 func stoppedOnForbidden(p *crashProc) bool {
 	b, err := os.ReadFile(p.logPath)
 	return err == nil && bytes.Contains(b, []byte("HTTP 403 (forbidden)"))
@@ -279,9 +279,9 @@ func sameEmailsIgnoringStatus(got []codec.Email, want []batchapitest.Email) bool
 }
 
 // checkSoakSpend checks that each profile was paid once, apart from the
-// documented resubmissions: a failed job is submitted again, and a profile
-// of a job abandoned as stuck or with unreadable results is submitted again
-// for records that arrive, or are read again, later.
+// documented resubmissions. A failed job is submitted again. A profile of a
+// job abandoned as stuck or with unreadable results is submitted again for
+// records that arrive, or are read again, later.
 func checkSoakSpend(t *testing.T, sim *batchapitest.Server, wantURLs map[string]bool) {
 	t.Helper()
 	s := sim.Stats()
