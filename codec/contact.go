@@ -88,11 +88,17 @@ func NewContactEvent(url string, rec *Result, fields []string, batchID string, a
 	e.BusinessEmails = cloneOrEmpty(rec.BusinessEmails)
 	e.PersonalEmails = cloneOrEmpty(rec.PersonalEmails)
 	e.PhoneNumbers = cloneOrEmpty(rec.PhoneNumbers)
-	if len(rec.Data) > 0 {
+	if len(rec.Data) > 0 && len(rec.Data) <= MaxContactDataBytes {
 		e.Data = bytes.Clone(rec.Data)
 	}
 	return e
 }
+
+// MaxContactDataBytes is the largest data object that a contact event
+// carries verbatim. A larger one is left out (data is null), and the event
+// keeps the emails and phone numbers read from it, so that the event stays
+// well under Kafka's default record limit of about 1 MB.
+const MaxContactDataBytes = 256 << 10
 
 // Marshal encodes the event as one line of compact JSON without a
 // trailing newline. Nil lists encode as [], empty Data as null and

@@ -59,6 +59,22 @@ func TestNewContactEventFound(t *testing.T) {
 	}
 }
 
+func TestNewContactEventLeavesOutHugeData(t *testing.T) {
+	huge := `{"business_email":["a@example.com"],"padding":"` + strings.Repeat("p", MaxContactDataBytes) + `"}`
+	rec := &Result{Identifier: avery, Data: json.RawMessage(huge), BusinessEmails: []Email{{Email: "a@example.com"}}}
+	e := NewContactEvent(avery, rec, []string{"business_email"}, "batch-1", enrichedAt, nil)
+	b, err := e.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > 4096 || !strings.Contains(string(b), `"data":null`) {
+		t.Errorf("event of %d bytes, want data left out: %.300s", len(b), b)
+	}
+	if !e.Found || len(e.BusinessEmails) != 1 {
+		t.Errorf("event found %t with %v, want the business email kept", e.Found, e.BusinessEmails)
+	}
+}
+
 func TestContactEventMarshalHandBuilt(t *testing.T) {
 	e := ContactEvent{Schema: ContactSchema, ProfileURL: avery, Identifier: "Placeholder & Co <x>",
 		EnrichedAt: enrichedAt}
