@@ -114,7 +114,7 @@ type crashHarnessConfig struct {
 	admin    *kadm.Client // reads the consumer group's state
 	group    string       // consumer group of the replicas
 	// expectedExit, when set, reports whether a process that exited by
-	// itself did so as designed (the soak test's 403 stops); such a
+	// itself did so as designed, as with the soak test's 403 stops. Such a
 	// replica is counted and started again, as Kubernetes would.
 	expectedExit func(p *crashProc) bool
 }

@@ -108,6 +108,25 @@ func TestCrashedReplicasNeitherLoseNorRepay(t *testing.T) {
 	h.args = func(replicaID string) []string {
 		return replicaArgs(strings.Join(brokers, ","), names, srv.URL+"/"+replicaID, replicaID)
 	}
+	driveReplicas(t, h, brokers, names, seed)
+	h.checkSubmitKills()
+
+	e := &env{brokers: brokers, in: names.in, out: names.out, dead: names.dead, group: names.group, sim: sim,
+		fields: []string{batchapi.FieldBusinessEmail, batchapi.FieldPersonal}}
+	checkCrashFates(t, e)
+
+	kills, restarts := h.figures()
+	t.Logf("kills: %d at submit, %d during a results download, %d timed (%d in all); %d restarts",
+		kills[killAtSubmit], kills[killAtDownload], kills[killTimed], kills[killAtSubmit]+kills[killAtDownload]+kills[killTimed], restarts)
+	t.Logf("seed %d; elapsed %s", seed, time.Since(start).Round(time.Millisecond))
+}
+
+// driveReplicas runs the replicas of h through the input of one run: it
+// starts them, produces the input in waves while the kills run, waits until
+// the group has committed every input offset, and stops the replicas.
+func driveReplicas(t *testing.T, h *crashHarness, brokers []string, names crashNames, seed uint64) {
+	t.Helper()
+	start := time.Now()
 	// Registered after t.TempDir and before the harness stops anything, so
 	// it runs while the logs still exist and after every process is gone.
 	t.Cleanup(func() {
@@ -126,16 +145,6 @@ func TestCrashedReplicasNeitherLoseNorRepay(t *testing.T) {
 
 	waitForZeroLag(t, h, brokers, names)
 	h.stopAll(crashStopTimeout)
-	h.checkSubmitKills()
-
-	e := &env{brokers: brokers, in: names.in, out: names.out, dead: names.dead, group: names.group, sim: sim,
-		fields: []string{batchapi.FieldBusinessEmail, batchapi.FieldPersonal}}
-	checkCrashFates(t, e)
-
-	kills, restarts := h.figures()
-	t.Logf("kills: %d at submit, %d during a results download, %d timed (%d in all); %d restarts",
-		kills[killAtSubmit], kills[killAtDownload], kills[killTimed], kills[killAtSubmit]+kills[killAtDownload]+kills[killTimed], restarts)
-	t.Logf("seed %d; elapsed %s", seed, time.Since(start).Round(time.Millisecond))
 }
 
 // prepareReplicaRun skips a test that runs replica processes under -short

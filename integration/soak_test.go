@@ -125,19 +125,7 @@ func TestSoakEveryFaultNeitherLosesNorRepays(t *testing.T) {
 			"--webhook-url", "http://"+hook+"/hook",
 		)
 	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			h.logTails(crashLogTail)
-		}
-	})
-	t.Cleanup(h.shutdown)
-
-	records := codec.SyntheticRecords(crashEvents, int64(seed))
-	h.startAll()
-	killUntilTargets(t, h, brokers, names.in, records)
-	h.endKills()
-	waitForZeroLag(t, h, brokers, names)
-	h.stopAll(crashStopTimeout)
+	driveReplicas(t, h, brokers, names, seed)
 
 	e := &env{brokers: brokers, in: names.in, out: names.out, dead: names.dead, group: names.group, sim: sim,
 		fields: []string{batchapi.FieldBusinessEmail, batchapi.FieldPersonal}}
@@ -310,7 +298,7 @@ func checkSoakSpend(t *testing.T, sim *batchapitest.Server, wantURLs map[string]
 }
 
 // soakLogEvents are log messages of the replicas that show the service's
-// answer to a fault, counted over every replica's logs.
+// response to a fault, counted over every replica's logs.
 var soakLogEvents = []string{
 	"submissions and consumption paused",
 	"submissions and consumption resumed",

@@ -80,7 +80,7 @@ type Config struct {
 	// MaxDownloadAttempts is how often a results download is tried before
 	// the job's unanswered records are dead-lettered. Default: 5.
 	MaxDownloadAttempts int
-	// CreditProbeInterval is, after the API answered 402 (insufficient
+	// CreditProbeInterval is, after the API returned 402 (insufficient
 	// credits), the wait between posts that probe whether credits are back.
 	// Submissions and consumption pause until one succeeds. Default: 5m.
 	CreditProbeInterval time.Duration

@@ -39,7 +39,7 @@ func TestCreditGateRenewsLeaseWhileWaiting(t *testing.T) {
 	}
 }
 
-// TestCreditGateOpensWhenNoJobIsLeftToProbe has the only waiting job give
+// TestCreditGateOpensWithoutProbingJob has the only waiting job give
 // up (its owner lost it, or the replica stops): the gate must open by
 // itself, or the partition readers would wait for good.
 func TestCreditGateOpensWhenNoJobIsLeftToProbe(t *testing.T) {

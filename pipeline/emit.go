@@ -40,7 +40,7 @@ func (r *runner) emitResults(ctx context.Context, log *slog.Logger, j *job, st c
 	tally := &downloadTally{answered: make(map[string]bool, len(j.urls))}
 	answered := tally.answered
 	for attempt := 1; ; attempt++ {
-		// Each attempt asks for the status first, because each status call
+		// Each attempt requests the status first, because each status call
 		// returns freshly signed links. Without a status there are no links
 		// and no result count, so a failed status call fails the attempt.
 		resp, err := r.api.Status(ctx, st.BatchID)

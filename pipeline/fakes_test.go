@@ -183,9 +183,9 @@ func runUntil(t *testing.T, cfg Config, api API, sinks *memSinks, done func() bo
 	return runPipelineUntil(t, cfg, Deps{API: api, Contacts: sinks, DeadLetters: sinks}, done)
 }
 
-// runPipelineUntil is runUntil with the dependencies given; the admin
-// client and a silent logger are filled in, and onStart, when set, sees the
-// pipeline before it runs.
+// runPipelineUntil is runUntil with the dependencies given. It fills in the
+// admin client and a silent logger, and passes the pipeline to each onStart
+// function before it runs.
 func runPipelineUntil(t *testing.T, cfg Config, deps Deps, done func() bool, onStart ...func(*Pipeline)) error {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...))

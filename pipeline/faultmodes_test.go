@@ -16,7 +16,7 @@ import (
 	"github.com/contact-enricher/contact-enricher/pipeline/batchapi/batchapitest"
 )
 
-// faultCase is one simulator fault mode and the service's expected answer.
+// faultCase is one simulator fault mode and the service's expected response.
 type faultCase struct {
 	faults  batchapitest.Faults
 	reasons []string // dead-letter reasons allowed; none means every record is answered

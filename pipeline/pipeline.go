@@ -159,7 +159,8 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 
 // WebhookHandler returns the receiver of the provider's job-finished
 // callbacks, to be served at Config.WebhookURL. A verified delivery wakes
-// the job it names for an early status call; it is answered at once.
+// the job it names for an early status call, and the response is sent at
+// once.
 func (p *Pipeline) WebhookHandler() http.Handler { return p.hints }
 
 // Run consumes until ctx ends or an error that no retry can cure (a

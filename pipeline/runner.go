@@ -299,7 +299,7 @@ func (r *runner) submit(ctx context.Context, log *slog.Logger, j *job, st codec.
 	}
 }
 
-// post submits req. The client may wait out 429s and slow answers for
+// post submits req. The client may wait out 429s and slow responses for
 // longer than the lease, so the lease is renewed meanwhile. When another
 // replica takes the job over, the post is canceled: if it has not been
 // sent yet, the job is not paid twice.

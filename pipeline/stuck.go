@@ -40,7 +40,7 @@ func (w *stuckWatch) clear() {
 // offsets can be committed, and records it abandoned. Its URLs are not
 // submitted again. The API still counts the job as active, so the record
 // marks it APIActive, and every replica counts the job against the
-// account's limit until awaitEnd sees the API end it.
+// account's limit until awaitEnd finds that the API has ended it.
 func (r *runner) abandonStuck(ctx context.Context, log *slog.Logger, j *job, st codec.JobState, status string) (codec.JobState, error) {
 	detail := fmt.Sprintf("the Batch API still reported batch %s %s %s after its submission; abandoned because --abandon-stuck-jobs is set; the URLs were not submitted again",
 		st.BatchID, status, r.now().Sub(st.SubmittedAt).Round(time.Second))

@@ -131,8 +131,8 @@ func (h *webhookHints) notify(batchID string) string {
 	return webhookAccepted
 }
 
-// reject logs and counts a delivery that is not used, and answers it with
-// code and msg.
+// reject logs and counts a delivery that is not used, and responds to it
+// with code and msg.
 func (h *webhookHints) reject(w http.ResponseWriter, r *http.Request, code int, outcome, msg string) {
 	h.log.Warn("webhook rejected", "outcome", outcome, "reason", msg, "remote_addr", r.RemoteAddr)
 	h.received.WithLabelValues(outcome).Inc()

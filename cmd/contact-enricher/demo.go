@@ -269,7 +269,7 @@ func serveLoopback(h http.Handler) (string, func(), error) {
 }
 
 // webhookRelay serves the pipeline's webhook receiver. Its URL must be
-// known before the pipeline exists, so the receiver is set later; until
+// known before the pipeline exists, so the receiver is set later. Until
 // then a delivery gets 503, and the simulator retries it.
 type webhookRelay struct {
 	h atomic.Pointer[http.Handler]

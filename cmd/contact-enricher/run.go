@@ -175,15 +175,15 @@ func readAPIKey(path string) (batchapi.Secret, error) {
 }
 
 // readSecretFile returns the content of path without surrounding white
-// space, such as a file's final newline; what names the secret in errors.
-func readSecretFile(path, what string) (batchapi.Secret, error) {
+// space, such as a file's final newline. name names the secret in errors.
+func readSecretFile(path, name string) (batchapi.Secret, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("reading %s file: %w", what, err)
+		return "", fmt.Errorf("reading %s file: %w", name, err)
 	}
 	key := strings.TrimSpace(string(b))
 	if key == "" {
-		return "", fmt.Errorf("%s file %s: empty", what, path)
+		return "", fmt.Errorf("%s file %s: empty", name, path)
 	}
 	return batchapi.Secret(key), nil
 }
@@ -351,21 +351,21 @@ func checkTopics(ctx context.Context, adm *kadm.Client, cfg pipeline.Config) err
 }
 
 // serveHTTP serves handler on addr in the background and returns the
-// function that stops the server; what names the server in logs and errors.
-func serveHTTP(what, addr string, handler http.Handler, log *slog.Logger) (func(), error) {
+// function that stops it. server names the server in logs and errors.
+func serveHTTP(server, addr string, handler http.Handler, log *slog.Logger) (func(), error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("listening for %s on %s: %w", what, addr, err)
+		return nil, fmt.Errorf("listening for %s on %s: %w", server, addr, err)
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("http server stopped", "server", what, "error", err)
+			log.Error("http server stopped", "server", server, "error", err)
 		}
 	}()
-	log.Info("serving "+what, "addr", ln.Addr().String())
+	log.Info("serving "+server, "addr", ln.Addr().String())
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -55,13 +56,15 @@ func (c *faultConfig) load(rc *runConfig) []error {
 	if p.Results.MaxDecompressedBytes <= 0 {
 		errs = append(errs, fmt.Errorf("--max-result-bytes %d: must be positive", p.Results.MaxDecompressedBytes))
 	}
+
 	// Negative durations are reported by the pipeline's own checks.
 	if p.CreditProbeInterval == 0 {
-		errs = append(errs, fmt.Errorf("--credit-probe-interval 0s: must be positive, with a unit such as 5m"))
+		errs = append(errs, errors.New("--credit-probe-interval 0s: must be positive, with a unit such as 5m"))
 	}
 	if p.StuckJobAfter == 0 {
-		errs = append(errs, fmt.Errorf("--stuck-job-after 0s: must be positive, with a unit such as 1h"))
+		errs = append(errs, errors.New("--stuck-job-after 0s: must be positive, with a unit such as 1h"))
 	}
+
 	if c.webhookListen != "" {
 		if _, _, err := net.SplitHostPort(c.webhookListen); err != nil {
 			errs = append(errs, fmt.Errorf("--webhook-listen %q: must be host:port or :port: %v", c.webhookListen, err))
@@ -75,8 +78,9 @@ func (c *faultConfig) load(rc *runConfig) []error {
 		}
 	}
 	if (p.WebhookURL == "") != (c.webhookListen == "") {
-		errs = append(errs, fmt.Errorf("--webhook-url and --webhook-listen: give both or neither"))
+		errs = append(errs, errors.New("--webhook-url and --webhook-listen: give both or neither"))
 	}
+
 	secret, err := readWebhookSecret(c.webhookSecretFile)
 	if err != nil {
 		errs = append(errs, err)

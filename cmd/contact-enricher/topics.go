@@ -28,12 +28,8 @@ func topicsCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.IntVar(&replication, "replication-factor", -1, "replication factor of each new topic; -1 takes the broker's default")
 	registerKafkaFlags(fs, &kc)
 	fs.Usage = flagUsage(fs, "create-topics TOPIC...", "Creates the named topics that do not exist yet; existing ones are left as they are.")
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
+	if err := parseFlagsAndArgs(fs, args, stderr); err != nil {
+		return err
 	}
 	topics := fs.Args()
 	switch {

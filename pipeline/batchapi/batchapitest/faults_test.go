@@ -311,16 +311,16 @@ func TestFaultEarlyLinkExpiry(t *testing.T) {
 }
 
 func TestAllowFaultSparesWhatItRefuses(t *testing.T) {
-	var asked []string
+	var requested []string
 	s := newSim(t, Config{Faults: Faults{ServerError: 1}, AllowFault: func(mode string) bool {
-		asked = append(asked, mode)
+		requested = append(requested, mode)
 		return false
 	}})
 	if resp := s.get(t, "/batch"); resp.status != 200 {
 		t.Errorf("GET /batch: status %d, want 200: the fault was not allowed", resp.status)
 	}
-	if len(asked) != 1 || asked[0] != FaultServerError {
-		t.Errorf("AllowFault asked for %v, want [%s]", asked, FaultServerError)
+	if len(requested) != 1 || requested[0] != FaultServerError {
+		t.Errorf("AllowFault was called for %v, want [%s]", requested, FaultServerError)
 	}
 	if n := s.srv.Stats().Faults[FaultServerError]; n != 0 {
 		t.Errorf("Faults[%s] = %d, want 0", FaultServerError, n)

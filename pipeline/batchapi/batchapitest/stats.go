@@ -31,11 +31,11 @@ type Stats struct {
 	WebhooksSent int // webhook deliveries the receiver acknowledged with 2xx
 
 	// FailedSubmissionsPerURL, StuckSubmissionsPerURL and
-	// UnreadableSubmissionsPerURL count, like SubmissionsPerURL, the URLs of
-	// accepted submits that end failed (by Config.FailJob or the FailedJob
-	// fault), that the StuckJob fault struck, or whose results files the
-	// TruncatedBody or CorruptGzip fault spoils on every download: a client
-	// may submit those URLs again. Nil until one occurs.
+	// UnreadableSubmissionsPerURL count URLs like SubmissionsPerURL, for the
+	// accepted submits that a client may submit again. They are the jobs
+	// that end failed (by Config.FailJob or the FailedJob fault), that the
+	// StuckJob fault struck, and whose results files the TruncatedBody or
+	// CorruptGzip fault spoils on every download. Each is nil until used.
 	FailedSubmissionsPerURL     map[string]int
 	StuckSubmissionsPerURL      map[string]int
 	UnreadableSubmissionsPerURL map[string]int
